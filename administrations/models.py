@@ -1,0 +1,221 @@
+from decimal import Decimal
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from common.models import IdField, TimestampedModel
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        # Used by Django's own tooling (createsuperuser); our code goes through services.
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person (or an API user); belongs to administrations through memberships."""
+
+    entity_type = "User"
+
+    id = IdField()
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    avatar_url = models.URLField(blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+
+class Administration(TimestampedModel):
+    """The tenant: everything else belongs to exactly one administration."""
+
+    entity_type = "Administration"
+
+    name = models.CharField(max_length=255)
+    language = models.CharField(max_length=8, default="nl")
+    currency = models.CharField(max_length=3, default="EUR")
+    country = models.CharField(max_length=2, default="NL")
+    time_zone = models.CharField(
+        max_length=64, default="Europe/Amsterdam", validators=[validate_time_zone]
+    )
+    period_locked_until = models.DateField(null=True, blank=True)
+    suspended = models.BooleanField(default=False)
+    members = models.ManyToManyField(User, through="Membership", related_name="administrations")
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    id = IdField()
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["administration", "user"], name="membership_unique_per_administration"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "admin", "member"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.administration} ({self.role})"
+
+
+class Contact(TimestampedModel):
+    entity_type = "Contact"
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="contacts"
+    )
+    company_name = models.CharField(max_length=255, blank=True)
+    firstname = models.CharField(max_length=255, blank=True)
+    lastname = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    address1 = models.CharField(max_length=255, blank=True)
+    address2 = models.CharField(max_length=255, blank=True)
+    zipcode = models.CharField(max_length=32, blank=True)
+    city = models.CharField(max_length=255, blank=True)
+    country = models.CharField(max_length=2, blank=True, default="NL")
+    customer_id = models.CharField(max_length=64)
+    archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["company_name", "lastname", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["administration", "customer_id"], name="contact_customer_id_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["administration", "archived"], name="contact_adm_archived")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        person = f"{self.firstname} {self.lastname}".strip()
+        return self.company_name or person or self.customer_id
+
+
+class Project(TimestampedModel):
+    entity_type = "Project"
+
+    class State(models.TextChoices):
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=255)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    budget = models.PositiveIntegerField(null=True, blank=True, help_text="Budget in hours")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="projects"
+    )
+    hourly_rate = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, default=None
+    )
+    currency = models.CharField(max_length=3, default="EUR")
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["administration", "name"], name="project_name_unique"),
+            models.CheckConstraint(
+                condition=Q(state__in=["active", "archived"]), name="project_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(hourly_rate__isnull=True) | Q(hourly_rate__gte=Decimal("0")),
+                name="project_hourly_rate_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    entity_type = "ApiToken"
+
+    id = IdField()
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    # Optional restriction to one administration; without it the token reaches exactly the
+    # administrations its user is a member of.
+    administration = models.ForeignKey(
+        Administration, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=255, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'token'} ({self.prefix}…) for {self.user}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,68 @@
+"""Reads for tenants. `administration_for_user` is the one choke point through which a request
+reaches an administration: everything tenant-owned is then read through it."""
+
+from django.db.models import QuerySet
+
+from administrations.models import Administration, ApiToken, Contact, Project, User
+from common.exceptions import NotFound
+
+
+def administrations_for_user(*, user: User, token: ApiToken | None = None) -> QuerySet:
+    qs = Administration.objects.filter(memberships__user=user)
+    if token is not None and token.administration_id is not None:
+        qs = qs.filter(pk=token.administration_id)
+    return qs
+
+
+def administration_for_user(
+    *, user: User, administration_id: int | str, token: ApiToken | None = None
+) -> Administration:
+    """The administration if this user (and token) may reach it; otherwise NotFound, the same
+    answer as for an id that does not exist, so nothing leaks across tenants."""
+    try:
+        pk = int(administration_id)
+    except (TypeError, ValueError):
+        raise NotFound("administration_id") from None
+    administration = administrations_for_user(user=user, token=token).filter(pk=pk).first()
+    if administration is None:
+        raise NotFound("administration_id")
+    return administration
+
+
+def members_of(administration: Administration) -> QuerySet:
+    return User.objects.filter(memberships__administration=administration)
+
+
+def member_get(administration: Administration, user_id: int | str | None, *, field: str) -> User:
+    user = members_of(administration).filter(pk=_as_id(user_id, field)).first()
+    if user is None:
+        raise NotFound(field)
+    return user
+
+
+def contact_get(administration: Administration, contact_id: int | str | None, *, field: str = "id"):
+    contact = Contact.objects.filter(
+        administration=administration, pk=_as_id(contact_id, field)
+    ).first()
+    if contact is None:
+        raise NotFound(field)
+    return contact
+
+
+def project_get(administration: Administration, project_id: int | str | None, *, field: str = "id"):
+    project = Project.objects.filter(
+        administration=administration, pk=_as_id(project_id, field)
+    ).first()
+    if project is None:
+        raise NotFound(field)
+    return project
+
+
+def _as_id(value: int | str | None, field: str) -> int:
+    try:
+        number = int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NotFound(field) from None
+    if not 0 < number < 2**63:
+        raise NotFound(field)
+    return number

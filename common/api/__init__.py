@@ -1,0 +1,69 @@
+"""Pieces both API dialects share: turning DRF input validation into the domain's
+ValidationFailed, and the input fields for ids and timestamps."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from common.exceptions import FieldError, ValidationFailed
+from common.timefmt import parse_datetime
+
+
+def validate_input(
+    serializer_class: type[serializers.Serializer],
+    data: Any,
+    *,
+    partial: bool = False,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Type-check a request body; any problem becomes a ValidationFailed (one shape per dialect
+    is produced by its exception handler), so views never build error bodies."""
+    if not isinstance(data, dict):
+        raise ValidationFailed.single("base", "invalid", "expected a JSON object")
+    serializer = serializer_class(data=data, partial=partial, context=context or {})
+    if not serializer.is_valid():
+        errors: dict[str, list[FieldError]] = {}
+        for field, details in serializer.errors.items():
+            items = details if isinstance(details, list) else [details]
+            errors["base" if field == "non_field_errors" else field] = [
+                FieldError(getattr(d, "code", "invalid") or "invalid", str(d)) for d in items
+            ]
+        raise ValidationFailed(errors)
+    # Only the keys the client sent: a partial update must not touch the rest.
+    return {k: v for k, v in serializer.validated_data.items() if k in data}
+
+
+class IdField(serializers.Field):
+    """A record id as clients send it: a JSON number or a string of digits."""
+
+    default_error_messages = {"invalid": "is not a valid id"}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        if isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit()):
+            value = int(data)
+            if 0 < value < 2**63:
+                return value
+        self.fail("invalid")
+
+    def to_representation(self, value: int) -> str:
+        return str(value)
+
+
+class TimestampField(serializers.Field):
+    """ISO 8601 with any offset, or "2021-01-08 10:00:00 UTC"; no offset means the
+    administration's time zone (context["time_zone"])."""
+
+    default_error_messages = {"invalid": "is not a valid date and time"}
+
+    def to_internal_value(self, data: Any):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return parse_datetime(data, default_tz=self.context["time_zone"])
+        except (ValueError, OverflowError):
+            self.fail("invalid")
+
+    def to_representation(self, value):
+        return value.isoformat()

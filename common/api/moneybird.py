@@ -1,0 +1,47 @@
+"""The Moneybird dialect's base view and URL helper."""
+
+from typing import Any
+
+from django.urls import URLPattern, re_path
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from administrations.models import Administration
+from administrations.selectors import administration_for_user
+from common.errors import moneybird_exception_handler
+from common.exceptions import BadRequest
+
+ID = r"\d{1,19}"
+
+
+def moneybird_path(route: str, view: Any, name: str) -> URLPattern:
+    """/api/v2/{administration_id}/<route> with Moneybird's optional .json suffix."""
+    return re_path(
+        rf"^api/v2/(?P<administration_id>{ID})/{route}(?:\.json)?$", view.as_view(), name=name
+    )
+
+
+class MoneybirdView(APIView):
+    """Authenticates the token, checks the view's scopes, then resolves the administration in
+    the URL through the one tenant choke point; a foreign or unknown one is a 404."""
+
+    required_scopes: tuple[str, ...] = ("time_entries",)
+    administration: Administration
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.administration = administration_for_user(
+            user=request.user, administration_id=kwargs["administration_id"], token=request.auth
+        )
+
+    def get_exception_handler(self):
+        return moneybird_exception_handler
+
+    def body(self, request: Request, key: str) -> dict[str, Any]:
+        """Moneybird wraps attributes in the resource name: {"time_entry": {...}}."""
+        data = request.data
+        if not isinstance(data, dict) or not isinstance(data.get(key), dict):
+            raise BadRequest(
+                f"param is missing or the value is empty: {key}", field=key, code="missing"
+            )
+        return data[key]

@@ -1,0 +1,88 @@
+"""Glue between a filter string and a resource's django-filter FilterSet: the grammar is in
+common/filterstring.py, each resource's vocabulary in its own filtersets.py."""
+
+from datetime import date, datetime, time
+
+import django_filters
+from django.db.models import QuerySet
+
+from common.exceptions import BadRequest
+from common.filterstring import FilterSyntaxError, parse_filter
+from common.periods import PeriodError, parse_day, resolve_period
+
+
+class FilterStringFilterSet(django_filters.FilterSet):
+    """A FilterSet fed from `key:value|value` terms. Subclasses declare their keys as filters,
+    and `defaults` for when no filter string is given at all (a given filter string replaces
+    them entirely)."""
+
+    defaults: dict[str, str] = {}
+
+    def __init__(self, *args, administration, today: date, **kwargs):
+        self.administration = administration
+        self.today = today
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def from_string(
+        cls, text: str | None, *, queryset: QuerySet, administration, today: date
+    ) -> "FilterStringFilterSet":
+        if text is None:
+            data = dict(cls.defaults)
+        else:
+            try:
+                terms = parse_filter(text)
+            except FilterSyntaxError as exc:
+                raise BadRequest(str(exc), field="filter") from None
+            unknown = [key for key in terms if key not in cls.base_filters]
+            if unknown:
+                raise BadRequest(
+                    f"Unknown filter key {unknown[0]!r}; known keys: "
+                    + ", ".join(sorted(cls.base_filters)),
+                    field="filter",
+                )
+            data = {key: "|".join(values) for key, values in terms.items()}
+        filterset = cls(data, queryset=queryset, administration=administration, today=today)
+        if not filterset.is_valid():
+            key, messages = next(iter(filterset.errors.items()))
+            raise BadRequest(
+                f"Invalid value {data.get(key)!r} for filter {key!r}: {' '.join(messages)}",
+                field="filter",
+            )
+        return filterset
+
+    # Helpers for filter methods -------------------------------------------------------------
+
+    def bad(self, key: str, value: str, message: str) -> BadRequest:
+        return BadRequest(f"Invalid value {value!r} for filter {key!r}: {message}", field="filter")
+
+    def flag(self, key: str) -> bool:
+        value = str(self.data.get(key, "false")).strip().lower()
+        if value in ("true", "1", "yes"):
+            return True
+        if value in ("false", "0", "no", ""):
+            return False
+        raise self.bad(key, value, "expected true or false")
+
+    def local_bounds(self, start: date, end: date) -> tuple[datetime, datetime]:
+        """A half-open range of local dates as aware datetimes in the administration's zone."""
+        tz = self.administration.tz
+        return datetime.combine(start, time.min, tz), datetime.combine(end, time.min, tz)
+
+    def period_bounds(self, key: str, value: str) -> tuple[datetime, datetime]:
+        try:
+            return self.local_bounds(*resolve_period(value, today=self.today))
+        except PeriodError as exc:
+            raise self.bad(key, value, exc.message) from None
+
+    def day_bounds(self, key: str, value: str) -> tuple[datetime, datetime]:
+        try:
+            day = parse_day(value)
+        except PeriodError as exc:
+            raise self.bad(key, value, exc.message) from None
+        return self.local_bounds(day, date.fromordinal(day.toordinal() + 1))
+
+    def id_value(self, key: str, value: str) -> int:
+        if not (value.isascii() and value.isdigit()) or len(value) > 19:
+            raise self.bad(key, value, "expected an id")
+        return int(value)

@@ -1,0 +1,54 @@
+"""How times cross the API boundary: parsing what clients send, rendering what we answer."""
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+
+# Moneybird's documents show "2021-01-08 10:00:00 UTC"; clients also send ISO 8601.
+_UTC_SUFFIX = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
+
+
+def parse_datetime(value: str, *, default_tz: tzinfo) -> datetime:
+    """Parse ISO 8601 (any offset) or "YYYY-MM-DD HH:MM:SS UTC"; a time without an offset is in
+    the administration's time zone, as Moneybird reads it. Raises ValueError."""
+    text = value.strip()
+    match = _UTC_SUFFIX.search(text)
+    if match:
+        text = text[: match.start()] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed.astimezone(UTC)
+
+
+def from_db(value: str | datetime) -> datetime:
+    """A timestamp out of a JSON aggregate: PostgreSQL writes ISO with an offset, SQLite a naive
+    UTC string."""
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """2021-01-08T10:00:00.000Z, Moneybird's rendering of a timestamp."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def iso_local(value: datetime | None, tz: tzinfo) -> str | None:
+    """2021-01-08T11:00:00.000+01:00: how Moneybird renders times inside event data."""
+    if value is None:
+        return None
+    local = value.astimezone(tz)
+    offset = local.strftime("%z")
+    return (
+        local.strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{local.microsecond // 1000:03d}{offset[:3]}:{offset[3:]}"
+    )
+
+
+def floor_minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+ONE_MINUTE = timedelta(minutes=1)

@@ -1,0 +1,98 @@
+"""Notes on any entity, Moneybird style: POST .../{entity}/{id}/notes, DELETE .../notes/{id}.
+Each resource subclasses the two views and says how to find its entity."""
+
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.api import IdField, validate_input
+from common.api.moneybird import MoneybirdView
+from common.exceptions import NotFound
+from common.timefmt import from_db, iso_utc
+from notes import services
+from notes.models import Note
+
+
+class NoteInput(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    todo = serializers.BooleanField(required=False)
+    assignee_id = IdField(required=False, allow_null=True)
+
+
+def _id(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def render_note(note: dict[str, Any]) -> dict[str, Any]:
+    """A note from a row dict (list queries aggregate notes as JSON) as Moneybird renders it."""
+    return {
+        "id": str(note["id"]),
+        "administration_id": note["administration_id"],
+        "entity_id": _id(note["entity_id"]),
+        "entity_type": note["entity_type"],
+        "user_id": _id(note["user_id"]),
+        "assignee_id": _id(note["assignee_id"]),
+        "todo": bool(note["todo"]),
+        "note": note["note"],
+        "completed_at": iso_utc(from_db(note["completed_at"])) if note["completed_at"] else None,
+        "completed_by_id": _id(note["completed_by_id"]),
+        "todo_type": note["todo_type"],
+        "data": note["data"] or {},
+        "created_at": iso_utc(from_db(note["created_at"])),
+        "updated_at": iso_utc(from_db(note["updated_at"])),
+    }
+
+
+def note_as_row(note: Note) -> dict[str, Any]:
+    fields = ("id", "administration_id", "entity_id", "user_id", "assignee_id", "todo", "note")
+    row = {f: getattr(note, f) for f in fields}
+    row.update(
+        entity_type=note.subject_type,
+        completed_at=note.completed_at,
+        completed_by_id=note.completed_by_id,
+        todo_type=note.todo_type,
+        data=note.data,
+        created_at=note.created_at,
+        updated_at=note.updated_at,
+    )
+    return row
+
+
+class NoteCreateView(MoneybirdView):
+    entity_kwarg: str
+
+    def get_entity(self, entity_id: str) -> models.Model:
+        raise NotImplementedError
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        entity = self.get_entity(kwargs[self.entity_kwarg])
+        data = validate_input(NoteInput, self.body(request, "note"))
+        note = services.note_create(
+            administration=self.administration,
+            actor=request.user,
+            entity=entity,
+            note=data.get("note"),
+            todo=data.get("todo", False),
+            assignee_id=data.get("assignee_id"),
+        )
+        return Response(render_note(note_as_row(note)), status=201)
+
+
+class NoteDeleteView(MoneybirdView):
+    entity_kwarg: str
+    subject_type: str
+
+    def delete(self, request: Request, **kwargs: Any) -> Response:
+        note = Note.objects.filter(
+            administration=self.administration,
+            subject_type=self.subject_type,
+            entity_id=int(kwargs[self.entity_kwarg]),
+            pk=int(kwargs["pk"]),
+        ).first()
+        if note is None:
+            raise NotFound("id")
+        services.note_delete(note=note, actor=request.user)
+        return Response(status=204)

@@ -1,0 +1,107 @@
+"""Writes for notes, and the one function that records audit events."""
+
+from typing import Any
+
+from django.db import models, transaction
+
+from administrations.models import Administration, User
+from administrations.selectors import member_get
+from common.exceptions import ValidationFailed
+from notes.models import Event, Note
+
+
+def event_record(
+    *,
+    administration: Administration | None,
+    actor: User | None,
+    action: str,
+    entity: models.Model,
+    link: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append one audit event. Every write service calls this inside its own transaction, so an
+    event exists exactly when its change does, whether the change came from an API, the admin or
+    a command."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_record must run inside the transaction of the change it records")
+    event = Event(
+        administration=administration,
+        user=actor,
+        action=action,
+        subject_type=entity.entity_type,
+        entity_id=entity.pk,
+        link_entity_type=link.entity_type if link is not None else None,
+        link_entity_id=link.pk if link is not None else None,
+        data=data or {},
+    )
+    event.save(force_insert=True)
+    return event
+
+
+@transaction.atomic
+def note_create(
+    *,
+    administration: Administration,
+    actor: User | None,
+    entity: models.Model,
+    note: str | None,
+    todo: bool = False,
+    assignee_id: int | None = None,
+) -> Note:
+    text = (note or "").strip()
+    if not text:
+        raise ValidationFailed.single("note", "blank", "can't be blank")
+    assignee = (
+        member_get(administration, assignee_id, field="assignee_id")
+        if assignee_id is not None
+        else None
+    )
+    created = Note.objects.create(
+        administration=administration,
+        subject_type=entity.entity_type,
+        entity_id=entity.pk,
+        user=actor,
+        note=text,
+        # Moneybird: an assignee makes the note a to-do.
+        todo=bool(todo) or assignee is not None,
+        assignee=assignee,
+    )
+    event_record(
+        administration=administration,
+        actor=actor,
+        action="note_created",
+        entity=entity,
+        link=created,
+        data={"note": text, "todo": created.todo},
+    )
+    return created
+
+
+@transaction.atomic
+def note_delete(*, note: Note, actor: User | None) -> None:
+    event_record(
+        administration=note.administration,
+        actor=actor,
+        action="note_destroyed",
+        entity=_NoteSubject(note),
+        link=note,
+        data={"note": note.note, "todo": note.todo},
+    )
+    note.delete()
+
+
+@transaction.atomic
+def notes_delete_for(*, administration: Administration, entity: models.Model) -> int:
+    """Remove an entity's notes along with the entity (its own destroyed event records that)."""
+    deleted, _ = Note.objects.filter(
+        administration=administration, subject_type=entity.entity_type, entity_id=entity.pk
+    ).delete()
+    return deleted
+
+
+class _NoteSubject:
+    """The entity a note hangs off, as events need it (type and id), without loading it."""
+
+    def __init__(self, note: Note):
+        self.entity_type = note.subject_type
+        self.pk = note.entity_id

@@ -1,0 +1,230 @@
+"""Moneybird's /api/v2/{administration_id}/time_entries, over timeentries.services."""
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from administrations.models import Administration
+from common.api import IdField, TimestampField, validate_input
+from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.exceptions import NotFound
+from common.pagination import link_header, page_from_request
+from common.timefmt import from_db, iso_utc
+from notes.api.moneybird import NoteCreateView, NoteDeleteView, render_note
+from timeentries import services
+from timeentries.filtersets import TimeEntryFilterSet
+from timeentries.models import TimeEntry
+from timeentries.selectors import time_entries_of, time_entry_detail, with_details
+
+
+class TimeEntryInput(serializers.Serializer):
+    # Requiredness is the service's rule, so that a missing start and a missing description
+    # are reported together, as Moneybird does.
+    user_id = IdField(required=False, allow_null=True)
+    started_at = TimestampField(required=False, allow_null=True)
+    ended_at = TimestampField(required=False, allow_null=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False
+    )
+    contact_id = IdField(required=False, allow_null=True)
+    project_id = IdField(required=False, allow_null=True)
+    billable = serializers.BooleanField(required=False)
+    paused_duration = serializers.IntegerField(required=False, allow_null=True)
+
+
+def _id(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def render_user(user) -> dict[str, Any]:
+    return {
+        "id": str(user.pk),
+        "name": user.display_name,
+        "created_at": iso_utc(user.created_at),
+        "updated_at": iso_utc(user.updated_at),
+    }
+
+
+def render_event(event: dict[str, Any]) -> dict[str, Any]:
+    created = iso_utc(from_db(event["created_at"]))
+    return {
+        "administration_id": event["administration_id"],
+        "user_id": _id(event["user_id"]),
+        "action": event["action"],
+        "link_entity_id": _id(event["link_entity_id"]),
+        "link_entity_type": event["link_entity_type"],
+        "data": event["data"] or {},
+        "created_at": created,
+        # Events are append-only: they are never updated after they are made.
+        "updated_at": created,
+    }
+
+
+def render_time_entry(entry: TimeEntry) -> dict[str, Any]:
+    """One entry as Moneybird renders it; `entry` comes from selectors.with_details."""
+    contact, project = entry.contact, entry.project
+    events = sorted(entry.events_json or [], key=lambda e: e["id"])
+    notes = sorted(entry.notes_json or [], key=lambda n: n["id"])
+    return {
+        "id": str(entry.pk),
+        "administration_id": entry.administration_id,
+        "contact_id": _id(entry.contact_id),
+        "project_id": _id(entry.project_id),
+        "sales_invoice_id": None,
+        "user_id": str(entry.user_id),
+        "started_at": iso_utc(entry.started_at),
+        "ended_at": iso_utc(entry.ended_at),
+        "description": entry.description,
+        "paused_duration": entry.paused_duration,
+        "billable": entry.billable,
+        "created_at": iso_utc(entry.created_at),
+        "updated_at": iso_utc(entry.updated_at),
+        "contact": None
+        if contact is None
+        else {
+            "id": str(contact.pk),
+            "firstname": contact.firstname or None,
+            "lastname": contact.lastname or None,
+            "company_name": contact.company_name or None,
+        },
+        "user": render_user(entry.user),
+        "project": None
+        if project is None
+        else {
+            "id": str(project.pk),
+            "name": project.name,
+            "state": project.state,
+            "budget": project.budget,
+        },
+        "sales_invoice": None,
+        "events": [render_event(e) for e in events],
+        "notes": [render_note(n) for n in notes],
+    }
+
+
+def _entry_or_404(administration: Administration, entry_id: str) -> TimeEntry:
+    entry = time_entry_detail(administration, int(entry_id))
+    if entry is None:
+        raise NotFound("id")
+    return entry
+
+
+class TimeEntryListView(MoneybirdView):
+    required_scopes = ("time_entries",)
+
+    def get(self, request: Request, administration_id: str) -> Response:
+        page = page_from_request(request)
+        filterset = TimeEntryFilterSet.from_string(
+            request.query_params.get("filter"),
+            queryset=time_entries_of(self.administration),
+            administration=self.administration,
+            today=timezone.now().astimezone(self.administration.tz).date(),
+        )
+        queryset = filterset.qs
+        query = request.query_params.get("query")
+        if query:
+            queryset = queryset.filter(description__icontains=query)
+        total = queryset.count()
+        if total == 0:
+            filterset.check_references()
+        entries = with_details(queryset.order_by("-started_at", "-id"))[
+            page.offset : page.offset + page.size
+        ]
+        response = Response([render_time_entry(e) for e in entries])
+        response["X-Total-Count"] = str(total)
+        links = link_header(request, page, total=total)
+        if links:
+            response["Link"] = links
+        return response
+
+    def post(self, request: Request, administration_id: str) -> Response:
+        data = validate_input(
+            TimeEntryInput,
+            self.body(request, "time_entry"),
+            context={"time_zone": self.administration.tz},
+        )
+        entry = services.time_entry_create(
+            administration=self.administration, actor=request.user, **data
+        )
+        return Response(render_time_entry(_entry_or_404(self.administration, entry.pk)), status=201)
+
+
+class TimeEntryDetailView(MoneybirdView):
+    required_scopes = ("time_entries",)
+
+    def get(self, request: Request, administration_id: str, pk: str) -> Response:
+        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+
+    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+        entry = _entry_or_404(self.administration, pk)
+        changes = validate_input(
+            TimeEntryInput,
+            self.body(request, "time_entry"),
+            partial=True,
+            context={"time_zone": self.administration.tz},
+        )
+        services.time_entry_update(entry=entry, actor=request.user, changes=changes)
+        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+
+    put = patch
+
+    def delete(self, request: Request, administration_id: str, pk: str) -> Response:
+        entry = _entry_or_404(self.administration, pk)
+        services.time_entry_delete(entry=entry, actor=request.user)
+        return Response(status=204)
+
+
+class TimeEntryStopView(MoneybirdView):
+    required_scopes = ("time_entries",)
+
+    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+        services.time_entry_stop(entry=_entry_or_404(self.administration, pk), actor=request.user)
+        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+
+
+class TimeEntryResumeView(MoneybirdView):
+    required_scopes = ("time_entries",)
+
+    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+        services.time_entry_resume(entry=_entry_or_404(self.administration, pk), actor=request.user)
+        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+
+
+class TimeEntryNoteCreateView(NoteCreateView):
+    required_scopes = ("time_entries",)
+    entity_kwarg = "time_entry_id"
+
+    def get_entity(self, entity_id: str) -> TimeEntry:
+        entry = time_entries_of(self.administration).filter(pk=int(entity_id)).first()
+        if entry is None:
+            raise NotFound("time_entry_id")
+        return entry
+
+
+class TimeEntryNoteDeleteView(NoteDeleteView):
+    required_scopes = ("time_entries",)
+    entity_kwarg = "time_entry_id"
+    subject_type = TimeEntry.entity_type
+
+
+urlpatterns = [
+    moneybird_path("time_entries", TimeEntryListView, "mb-time-entries"),
+    moneybird_path(rf"time_entries/(?P<pk>{ID})", TimeEntryDetailView, "mb-time-entry"),
+    moneybird_path(rf"time_entries/(?P<pk>{ID})/stop", TimeEntryStopView, "mb-time-entry-stop"),
+    moneybird_path(
+        rf"time_entries/(?P<pk>{ID})/resume", TimeEntryResumeView, "mb-time-entry-resume"
+    ),
+    moneybird_path(
+        rf"time_entries/(?P<time_entry_id>{ID})/notes",
+        TimeEntryNoteCreateView,
+        "mb-time-entry-notes",
+    ),
+    moneybird_path(
+        rf"time_entries/(?P<time_entry_id>{ID})/notes/(?P<pk>{ID})",
+        TimeEntryNoteDeleteView,
+        "mb-time-entry-note",
+    ),
+]

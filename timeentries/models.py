@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from administrations.models import Administration, Contact, Project
+from common.models import TimestampedModel
+
+
+class TimeEntry(TimestampedModel):
+    entity_type = "TimeEntry"
+
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="time_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    started_at = models.DateTimeField()
+    # NULL while the timer runs.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    paused_duration = models.PositiveIntegerField(default=0, help_text="Seconds, whole minutes")
+    description = models.TextField()
+    billable = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name_plural = "time entries"
+        indexes = [
+            models.Index(
+                F("administration"), F("started_at").desc(), F("id").desc(), name="te_adm_started"
+            ),
+            models.Index(fields=["administration", "contact"], name="te_adm_contact"),
+            models.Index(fields=["administration", "project"], name="te_adm_project"),
+            models.Index(fields=["administration", "user", "started_at"], name="te_adm_user"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
+                name="time_entry_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(paused_duration__gte=0), name="time_entry_pause_not_negative"
+            ),
+            models.CheckConstraint(condition=~Q(description=""), name="time_entry_description"),
+            # One running timer per person per administration.
+            models.UniqueConstraint(
+                fields=["administration", "user"],
+                condition=Q(ended_at__isnull=True),
+                name="time_entry_one_running_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description[:40]} ({self.started_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None
