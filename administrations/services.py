@@ -441,3 +441,47 @@ def project_delete(*, project: Project, actor: User | None) -> Project | None:
     )
     project.delete()
     return None
+
+
+# --- user accounts (the admin's edits) ------------------------------------------------------
+
+USER_FIELDS = ("name", "is_staff", "is_superuser", "is_active", "password")
+
+
+@transaction.atomic
+def user_update(*, user: User, actor: User | None, changes: dict[str, Any]) -> User:
+    """Change a person's name, flags or password. A user belongs to no one administration, so
+    the event has none; a password is recorded as changed, never with its value."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from common.exceptions import FieldError
+
+    current = User.objects.select_for_update().get(pk=user.pk)
+    diff: dict[str, list[Any]] = {}
+    for field, value in changes.items():
+        if field not in USER_FIELDS:
+            raise ValidationFailed.single(field, "unknown", "is not a field you can change")
+        if field == "password":
+            if not value:
+                raise _blank("password")
+            try:
+                validate_password(value, current)
+            except ValidationError as exc:
+                raise ValidationFailed(
+                    {"password": [FieldError("invalid", m) for m in exc.messages]}
+                ) from None
+            current.set_password(value)
+            diff["password"] = ["[FILTERED]", "[FILTERED]"]
+            continue
+        value = (value or "").strip() if field == "name" else bool(value)
+        old = getattr(current, field)
+        if old != value:
+            setattr(current, field, value)
+            diff[field] = [old, value]
+    if diff:
+        current.save()
+        event_record(
+            administration=None, actor=actor, action="user_updated", entity=current, data=diff
+        )
+    return current

@@ -1,0 +1,491 @@
+"""The Django admin, writing only through the services (STYLE.md point 4), so a staff edit is
+validated and audited exactly like an API edit.
+
+`ServiceAdmin` is the shared part: the other apps' admins build on it.
+
+How a service's errors become form errors: the admin validates the form, then calls
+`save_model` inside its own transaction, and by then it can no longer show the form again.
+So the form's `_post_clean` dry-runs the same service call in a savepoint that is always rolled
+back, and turns ValidationFailed/NotFound into form errors (status 200, nothing written).
+`save_model` then makes the call for real. The model's own validation (`full_clean`) is skipped
+on purpose: the service is the one validator, and the model's constraints would contradict it
+(a second running timer is refused by the database but allowed by the service, which stops the
+first). Deletes cannot be dry-run from a form: `delete_view` shows a refused delete as a message
+instead, and `delete_queryset` deletes row by row and reports the rows it could not delete.
+"""
+
+import json
+from zoneinfo import available_timezones
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from administrations import services
+from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
+from common.exceptions import NotFound, ServiceError, ValidationFailed
+from notes.models import Event
+
+# --- the shared part ------------------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's savepoint to roll it back."""
+
+
+def service_errors(exc: ServiceError) -> dict[str, list[str]]:
+    """A domain error as {service field: [messages]}; "base" is the whole record."""
+    if isinstance(exc, ValidationFailed):
+        return {field: [e.message for e in errors] for field, errors in exc.errors.items()}
+    if isinstance(exc, NotFound):
+        return {exc.field: ["is not in this administration"]}
+    return {"base": [str(exc)]}
+
+
+def error_text(exc: ServiceError) -> str:
+    return "; ".join(
+        m if field == "base" else f"{field}: {m}"
+        for field, msgs in service_errors(exc).items()
+        for m in msgs
+    )
+
+
+def html_table(headers: tuple[str, ...], rows) -> str:
+    rows = list(rows)
+    if not rows:
+        return "-"
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in headers)),
+        format_html_join(
+            "",
+            "<tr>{}</tr>",
+            ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+        ),
+    )
+
+
+def events_table(events) -> str:
+    return html_table(
+        ("When", "Action", "Subject", "By", "Data"),
+        (
+            (
+                f"{e.created_at:%Y-%m-%d %H:%M:%S %Z}",
+                e.action,
+                f"{e.subject_type} #{e.entity_id}",
+                e.user or "system",
+                json.dumps(e.data, ensure_ascii=False),
+            )
+            for e in events
+        ),
+    )
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose writes are the service_* methods (see the module docstring)."""
+
+    # Form field -> service argument where they differ; an `*_id` argument gets the pk.
+    service_names: dict[str, str] = {}
+    # The add form's fields, where they differ from `fields`.
+    add_fields: tuple[str, ...] = ()
+    # Set on creation; no service changes them, so they are read-only afterwards.
+    fixed_fields: tuple[str, ...] = ()
+
+    def service_create(self, request, values: dict) -> models.Model:
+        raise NotImplementedError
+
+    def service_update(self, request, obj, changes: dict) -> models.Model:
+        raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    # -- fields
+
+    def get_fields(self, request, obj=None):
+        if obj is None and self.add_fields:
+            return self.add_fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, *self.fixed_fields) if obj is not None else readonly
+
+    # -- writes
+
+    def _service_values(self, form, names) -> dict:
+        values = {}
+        for name in names:
+            key, value = self.service_names.get(name, name), form.cleaned_data[name]
+            if key.endswith("_id") and isinstance(value, models.Model):
+                value = value.pk
+            values[key] = value
+        return values
+
+    def _write(self, request, obj, form) -> models.Model:
+        if obj._state.adding:
+            return self.service_create(request, self._service_values(form, form.cleaned_data))
+        return self.service_update(request, obj, self._service_values(form, form.changed_data))
+
+    def _add_errors(self, form, exc: ServiceError) -> None:
+        form_names = {v: k for k, v in self.service_names.items()}
+        for field, msgs in service_errors(exc).items():
+            name = form_names.get(field, field)
+            if name in form.fields:
+                form.add_error(name, msgs)
+            else:
+                form.add_error(None, [m if field == "base" else f"{field}: {m}" for m in msgs])
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        model_admin, base = self, super().get_form(request, obj, change=change, **kwargs)
+
+        class ServiceForm(base):
+            def _post_clean(self):
+                if self.errors:  # the fields themselves are invalid: nothing to dry-run
+                    return
+                try:
+                    with transaction.atomic():
+                        model_admin._write(request, self.instance, self)
+                        raise _DryRun
+                except _DryRun:
+                    pass
+                except ServiceError as exc:
+                    model_admin._add_errors(self, exc)
+
+        return ServiceForm
+
+    def save_model(self, request, obj, form, change):
+        saved = self._write(request, obj, form)
+        # `obj` becomes the saved record (pk, values, state): the admin logs and redirects with it.
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The bulk "delete selected" action calls this, never delete_model.
+        refused = []
+        for obj in queryset:
+            try:
+                self.service_delete(request, obj)
+            except ServiceError as exc:
+                refused.append(f"{obj}: {error_text(exc)}")
+        if refused:
+            self.message_user(request, "Not deleted: " + " | ".join(refused), messages.ERROR)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceError as exc:  # the view's transaction, log entry included, rolled back
+            self.message_user(request, f"Not deleted: {error_text(exc)}", messages.ERROR)
+            opts = self.opts
+            return redirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+    # -- display
+
+    @admin.display(description="events")
+    def audit_trail(self, obj):
+        return events_table(
+            Event.objects.filter(
+                administration_id=obj.administration_id,
+                subject_type=obj.entity_type,
+                entity_id=obj.pk,
+            )
+            .select_related("user")
+            .order_by("-id")[:50]
+        )
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+class UserForm(forms.ModelForm):
+    new_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput,
+        help_text="Leave empty to keep the current password (or, for a new user, to have none).",
+    )
+
+
+@admin.register(User)
+class UserAdmin(ServiceAdmin):
+    form = UserForm
+    list_display = ("email", "name", "is_staff", "is_superuser", "is_active", "created_at")
+    list_filter = ("is_staff", "is_superuser", "is_active")
+    search_fields = ("email", "name")
+    ordering = ("email",)
+    service_names = {"new_password": "password"}
+    fields = (
+        "email",
+        "name",
+        "new_password",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "avatar_url",
+        "last_login",
+        "created_at",
+        "updated_at",
+    )
+    add_fields = ("email", "name", "new_password", "is_staff", "is_superuser", "is_active")
+    readonly_fields = ("avatar_url", "last_login", "created_at", "updated_at")
+    fixed_fields = ("email",)
+
+    def service_create(self, request, values):
+        user, created = services.user_get_or_create(
+            email=values.pop("email"), name=values.pop("name")
+        )
+        if not created:
+            raise ValidationFailed.single("email", "taken", "has already been taken")
+        # The password goes through user_update, which checks it against the validators.
+        password = values.pop("password")
+        changes = {k: v for k, v in values.items() if getattr(user, k) != v}
+        if password:
+            changes["password"] = password
+        return services.user_update(user=user, actor=request.user, changes=changes)
+
+    def service_update(self, request, obj, changes):
+        return services.user_update(user=obj, actor=request.user, changes=changes)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no service deletes people: deactivate them instead
+
+
+# --- administrations and members ------------------------------------------------------------
+
+
+class AdministrationForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=lambda: [(z, z) for z in sorted(available_timezones())], initial="Europe/Amsterdam"
+    )
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Administration)
+class AdministrationAdmin(ServiceAdmin):
+    form = AdministrationForm
+    list_display = ("name", "currency", "time_zone", "period_locked_until", "suspended")
+    list_filter = ("suspended", "currency")
+    search_fields = ("name",)
+    fields = (
+        "name",
+        "currency",
+        "time_zone",
+        "language",
+        "country",
+        "period_locked_until",
+        "suspended",
+        "created_at",
+        "latest_events",
+    )
+    add_fields = ("name", "currency", "time_zone", "language", "country")
+    readonly_fields = ("suspended", "created_at", "latest_events")
+    inlines = (MembershipInline,)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def service_create(self, request, values):
+        return services.administration_create(actor=request.user, **values)
+
+    def service_update(self, request, obj, changes):
+        return services.administration_update(
+            administration=obj, actor=request.user, changes=changes
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # no service deletes a tenant; a delete here would cascade unaudited
+
+    @admin.display(description="latest events")
+    def latest_events(self, obj):
+        return events_table(obj.events.select_related("user").order_by("-id")[:20])
+
+
+@admin.register(Membership)
+class MembershipAdmin(ServiceAdmin):
+    list_display = ("user", "administration", "role", "created_at")
+    list_filter = ("role", "administration")
+    list_select_related = ("user", "administration")
+    search_fields = ("user__email", "user__name", "administration__name")
+    autocomplete_fields = ("administration", "user")
+    fields = ("administration", "user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    fixed_fields = ("administration", "user")
+
+    def service_create(self, request, values):
+        return services.member_add(
+            administration=values["administration"],
+            actor=request.user,
+            email=values["user"].email,
+            role=values["role"],
+        )
+
+    def service_update(self, request, obj, changes):
+        return services.member_add(
+            administration=obj.administration,
+            actor=request.user,
+            email=obj.user.email,
+            role=changes.get("role", obj.role),
+        )
+
+    def service_delete(self, request, obj):
+        services.member_remove(membership=obj, actor=request.user)
+
+
+# --- contacts and projects ------------------------------------------------------------------
+
+
+@admin.register(Contact)
+class ContactAdmin(ServiceAdmin):
+    list_display = ("__str__", "customer_id", "administration", "email", "city", "archived")
+    list_filter = ("archived", "administration")
+    list_select_related = ("administration",)
+    search_fields = ("company_name", "firstname", "lastname", "email", "customer_id")
+    autocomplete_fields = ("administration",)
+    fields = (
+        "administration",
+        *services.CONTACT_FIELDS,
+        "archived",
+        "created_at",
+        "updated_at",
+        "audit_trail",
+    )
+    # contact_create takes no `archived`: a contact starts active.
+    add_fields = ("administration", *services.CONTACT_FIELDS)
+    readonly_fields = ("created_at", "updated_at", "audit_trail")
+    fixed_fields = ("administration",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not change:
+            form.base_fields["customer_id"].required = False
+            form.base_fields["customer_id"].help_text = "Empty: the next free number."
+        return form
+
+    def service_create(self, request, values):
+        return services.contact_create(actor=request.user, **values)
+
+    def service_update(self, request, obj, changes):
+        return services.contact_update(contact=obj, actor=request.user, changes=changes)
+
+    def service_delete(self, request, obj):
+        services.contact_delete(contact=obj, actor=request.user)
+
+
+@admin.register(Project)
+class ProjectAdmin(ServiceAdmin):
+    list_display = ("name", "administration", "state", "contact", "budget", "hourly_rate")
+    list_filter = ("state", "administration")
+    list_select_related = ("administration", "contact")
+    search_fields = ("name",)
+    autocomplete_fields = ("administration", "contact")
+    service_names = {"contact": "contact_id"}
+    fields = (
+        "administration",
+        "name",
+        "state",
+        "contact",
+        "budget",
+        "hourly_rate",
+        "currency",
+        "created_at",
+        "updated_at",
+        "audit_trail",
+    )
+    # A new project takes its administration's currency.
+    add_fields = ("administration", "name", "state", "contact", "budget", "hourly_rate")
+    readonly_fields = ("created_at", "updated_at", "audit_trail")
+    fixed_fields = ("administration",)
+
+    def service_create(self, request, values):
+        return services.project_create(actor=request.user, **values)
+
+    def service_update(self, request, obj, changes):
+        return services.project_update(project=obj, actor=request.user, changes=changes)
+
+    def service_delete(self, request, obj):
+        if services.project_delete(project=obj, actor=request.user) is not None:
+            self.message_user(
+                request, f"{obj} has time entries, so it was archived instead.", messages.WARNING
+            )
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=[(s, s) for s in sorted(services.KNOWN_SCOPES)],
+        initial=services.DEFAULT_SCOPES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ServiceAdmin):
+    """View-only, except adding (the secret is shown once) and revoking. The secret's hash is
+    never on a form: key_hash and prefix are not editable fields."""
+
+    form = ApiTokenForm
+    list_display = ("name", "prefix", "user", "administration", "created_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "administration")
+    list_select_related = ("user", "administration")
+    search_fields = ("name", "prefix", "user__email")
+    autocomplete_fields = ("user", "administration")
+    fields = ("user", "administration", "name", "prefix", "scopes", "created_at", "revoked_at")
+    add_fields = ("user", "administration", "name", "scopes")
+    actions = ("revoke_tokens",)
+
+    def service_create(self, request, values):
+        token, secret = services.token_create(actor=request.user, **values)
+        token.secret = secret  # carried to save_model's obj, and never stored
+        return token
+
+    def get_changeform_initial_data(self, request):
+        return {
+            "scopes": list(services.DEFAULT_SCOPES),
+            **super().get_changeform_initial_data(request),
+        }
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        messages.success(request, f"The token's secret, shown only this once: {obj.secret}")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: a revoked token stays on record
+
+    def has_revoke_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        tokens = queryset.filter(revoked_at__isnull=True).select_related("user")
+        for token in tokens:
+            services.token_revoke(token=token, actor=request.user)
+        self.message_user(request, f"Revoked {len(tokens)} token(s).", messages.SUCCESS)

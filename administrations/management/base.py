@@ -1,0 +1,66 @@
+"""What the administrations commands share: turning service errors and bad arguments into a
+CommandError (a message on stderr and exit status 1, never a traceback) and resolving the
+administration and user named on the command line."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.core.validators import validate_email
+
+from administrations.models import Administration, User
+from common.exceptions import NotFound, ValidationFailed
+
+
+def _describe(field: str, message: str) -> str:
+    return message if field == "base" else f"{field}: {message}"
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Run service calls; their ValidationFailed / NotFound become one CommandError naming every
+    field and message."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        raise CommandError(
+            "; ".join(
+                _describe(field, error.message)
+                for field, errors in exc.errors.items()
+                for error in errors
+            )
+        ) from None
+    except NotFound as exc:
+        raise CommandError(_describe(exc.field, exc.message)) from None
+
+
+def administration_get(value: object, *, field: str = "administration_id") -> Administration:
+    try:
+        pk = int(str(value).strip())
+    except ValueError:
+        raise CommandError(f"{field}: {value!r} is not a number") from None
+    # Ids are positive 64-bit integers; a larger number would overflow the database column.
+    administration = Administration.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if administration is None:
+        raise CommandError(f"{field}: no administration with id {value}")
+    return administration
+
+
+def email_clean(value: object, *, field: str = "email") -> str:
+    """The address, stripped and lower-cased. Stricter than the services' own check (which only
+    asks for an "@"), so that a typo on the command line is caught before anything is written."""
+    email = str(value or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise CommandError(f"{field}: {value!r} is not a valid email address") from None
+    return email
+
+
+def user_get(email: object, *, field: str = "email") -> User:
+    address = email_clean(email, field=field)
+    user = User.objects.filter(email=address).first()
+    if user is None:
+        raise CommandError(f"{field}: no user with email {address} (add one with add_member)")
+    return user

@@ -1,0 +1,68 @@
+"""Notes (view and delete, through note_delete) and the audit log (read-only) in the admin.
+
+Notes are not added here: a note hangs off an entity by type and id, which the API addresses
+better than an admin form can."""
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from administrations.admin import ServiceAdmin
+from notes import services
+from notes.models import Event, Note
+
+
+@admin.register(Note)
+class NoteAdmin(ServiceAdmin):
+    list_display = ("note", "subject_type", "entity_id", "administration", "user", "todo")
+    list_filter = ("todo", "subject_type", "administration")
+    list_select_related = ("administration", "user")
+    search_fields = ("note", "=entity_id")
+    date_hierarchy = "created_at"
+
+    def service_delete(self, request, obj):
+        services.note_delete(note=obj, actor=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Append-only: the services write events, nobody edits or removes them."""
+
+    list_display = ("created_at", "action", "subject_type", "entity_id", "administration", "user")
+    list_filter = ("action", "subject_type", "administration")
+    list_select_related = ("administration", "user")
+    search_fields = ("action", "=entity_id", "user__email")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    fields = (
+        "created_at",
+        "administration",
+        "user",
+        "action",
+        "subject_type",
+        "entity_id",
+        "link_entity_type",
+        "link_entity_id",
+        "pretty_data",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="data")
+    def pretty_data(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.data, indent=2, ensure_ascii=False))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
