@@ -1,9 +1,14 @@
 """Writes for tenants, members, contacts, projects and tokens. Every function runs in one
 transaction and records its audit event in it."""
 
+import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import available_timezones
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -43,8 +48,10 @@ def user_get_or_create(
     *, email: str, name: str = "", password: str | None = None
 ) -> tuple[User, bool]:
     email = (email or "").strip().lower()
-    if "@" not in email:
-        raise ValidationFailed.single("email", "invalid", "is not a valid email address")
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed.single("email", "invalid", "is not a valid email address") from None
     user = User.objects.filter(email=email).first()
     if user is not None:
         return user, False
@@ -57,6 +64,36 @@ def user_get_or_create(
     return user, True
 
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_LANGUAGE = re.compile(r"[a-z]{2}(-[a-z]{2})?")
+
+
+def _administration_clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Normalise and check administration attributes; the one rule set for create and update."""
+    cleaned = dict(values)
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            raise _blank("name")
+        if len(cleaned["name"]) > 255:
+            raise ValidationFailed.single("name", "too_long", "is too long (at most 255)")
+    if "time_zone" in cleaned and cleaned["time_zone"] not in available_timezones():
+        raise ValidationFailed.single("time_zone", "invalid", "is not a known time zone")
+    for field, pattern, upper, message in (
+        ("currency", _CURRENCY, True, "must be an ISO 4217 code"),
+        ("country", _COUNTRY, True, "must be a two-letter ISO 3166 code"),
+        ("language", _LANGUAGE, False, "must be a language code such as nl, en or nl-be"),
+    ):
+        if field in cleaned:
+            value = str(cleaned[field] or "").strip()
+            value = value.upper() if upper else value.lower()
+            if not pattern.fullmatch(value):
+                raise ValidationFailed.single(field, "invalid", message)
+            cleaned[field] = value
+    return cleaned
+
+
 @transaction.atomic
 def administration_create(
     *,
@@ -67,25 +104,16 @@ def administration_create(
     language: str = "nl",
     country: str = "NL",
 ) -> Administration:
-    from django.core.exceptions import ValidationError
-
-    from administrations.models import validate_time_zone
-
-    if not name.strip():
-        raise _blank("name")
-    try:
-        validate_time_zone(time_zone)
-    except ValidationError:
-        raise ValidationFailed.single("time_zone", "invalid", "is not a known time zone") from None
-    if len(currency) != 3 or not currency.isalpha():
-        raise ValidationFailed.single("currency", "invalid", "must be an ISO 4217 code")
-    administration = Administration.objects.create(
-        name=name.strip(),
-        currency=currency.upper(),
-        time_zone=time_zone,
-        language=language,
-        country=country.upper(),
+    values = _administration_clean(
+        {
+            "name": name,
+            "currency": currency,
+            "time_zone": time_zone,
+            "language": language,
+            "country": country,
+        }
     )
+    administration = Administration.objects.create(**values)
     event_record(
         administration=administration,
         actor=actor,
@@ -101,15 +129,17 @@ def administration_update(
     *, administration: Administration, actor: User | None, changes: dict[str, Any]
 ) -> Administration:
     allowed = {"name", "currency", "time_zone", "language", "country", "period_locked_until"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationFailed.single(unknown[0], "unknown", "is not a field you can change")
+    changes = _administration_clean(changes)
     current = Administration.objects.select_for_update().get(pk=administration.pk)
     diff = {}
     for field, value in changes.items():
-        if field not in allowed:
-            raise ValidationFailed.single(field, "unknown", "is not a field you can change")
         old = getattr(current, field)
         if old != value:
             setattr(current, field, value)
-            diff[field] = [str(old) if old is not None else None, str(value) if value else None]
+            diff[field] = [_plain(old), _plain(value)]
     if diff:
         current.save()
         event_record(
@@ -139,6 +169,7 @@ def member_add(
         administration=administration, user=user, defaults={"role": role}
     )
     if not created and membership.role != role:
+        _keep_an_owner(membership)
         old_role = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
@@ -160,8 +191,21 @@ def member_add(
     return membership
 
 
+def _keep_an_owner(membership: Membership) -> None:
+    if membership.role != Membership.Role.OWNER:
+        return
+    owners = Membership.objects.select_for_update().filter(
+        administration_id=membership.administration_id, role=Membership.Role.OWNER
+    )
+    if owners.count() <= 1:
+        raise ValidationFailed.single(
+            "role", "last_owner", "an administration must keep at least one owner"
+        )
+
+
 @transaction.atomic
 def member_remove(*, membership: Membership, actor: User | None) -> None:
+    _keep_an_owner(membership)
     event_record(
         administration=membership.administration,
         actor=actor,
@@ -205,17 +249,25 @@ def token_create(
         prefix=secret[:8],
         scopes=sorted(set(scopes)),
     )
-    for membership in user.memberships.select_related("administration"):
-        if administration is None or membership.administration_id == administration.pk:
-            event_record(
-                administration=membership.administration,
-                actor=actor or user,
-                action="api_token_created",
-                entity=user,
-                link=token,
-                data={"name": name, "scopes": token.scopes},
-            )
+    _token_event(token, "api_token_created", actor or user, {"name": name, "scopes": token.scopes})
     return token, secret
+
+
+def _token_event(token: ApiToken, action: str, actor: User | None, data: dict[str, Any]) -> None:
+    """One event in each administration the token reaches; a user of none still gets one."""
+    memberships = token.user.memberships.select_related("administration")
+    if token.administration_id is not None:
+        memberships = memberships.filter(administration_id=token.administration_id)
+    administrations = [m.administration for m in memberships] or [None]
+    for administration in administrations:
+        event_record(
+            administration=administration,
+            actor=actor,
+            action=action,
+            entity=token.user,
+            link=token,
+            data=data,
+        )
 
 
 @transaction.atomic
@@ -224,19 +276,7 @@ def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
         return token
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    for membership in token.user.memberships.select_related("administration"):
-        if (
-            token.administration_id is None
-            or membership.administration_id == token.administration_id
-        ):
-            event_record(
-                administration=membership.administration,
-                actor=actor,
-                action="api_token_revoked",
-                entity=token.user,
-                link=token,
-                data={"name": token.name},
-            )
+    _token_event(token, "api_token_revoked", actor, {"name": token.name})
     return token
 
 
@@ -269,6 +309,8 @@ def _next_customer_id(administration: Administration) -> str:
 
 
 def _contact_validate(contact: Contact) -> None:
+    if not contact.customer_id:
+        raise _blank("customer_id")
     if not (contact.company_name.strip() or contact.firstname.strip() or contact.lastname.strip()):
         raise ValidationFailed.single(
             "base", "company_name_or_name_required", "Company name or first/last name required"
@@ -368,6 +410,8 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
                 )
         elif field == "contact_id" and value is not None:
             value = contact_get(project.administration, value, field="contact_id").pk
+        elif field == "currency":
+            value = _administration_clean({"currency": value})["currency"]
         elif field == "hourly_rate" and value is not None:
             value = Decimal(str(value))
             if value < 0:
@@ -388,6 +432,8 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, int) and value > 2**53:
         return str(value)  # ids: strings, as the API renders them
     return value
