@@ -13,8 +13,8 @@ from common.periods import PeriodError, parse_day, resolve_period
 
 class FilterStringFilterSet(django_filters.FilterSet):
     """A FilterSet fed from `key:value|value` terms. Subclasses declare their keys as filters,
-    and `defaults` for when no filter string is given at all (a given filter string replaces
-    them entirely)."""
+    and `defaults` for when no (or an empty) filter string is given; a given filter string
+    replaces them entirely."""
 
     defaults: dict[str, str] = {}
 
@@ -27,7 +27,7 @@ class FilterStringFilterSet(django_filters.FilterSet):
     def from_string(
         cls, text: str | None, *, queryset: QuerySet, administration, today: date
     ) -> "FilterStringFilterSet":
-        if text is None:
+        if text is None or not text.strip():
             data = dict(cls.defaults)
         else:
             try:
@@ -85,4 +85,7 @@ class FilterStringFilterSet(django_filters.FilterSet):
     def id_value(self, key: str, value: str) -> int:
         if not (value.isascii() and value.isdigit()) or len(value) > 19:
             raise self.bad(key, value, "expected an id")
-        return int(value)
+        number = int(value)
+        # Past 64 bits the database cannot even compare (SQLite overflows); no record has such an
+        # id, nor id 0, so match nothing and let the caller answer 404 as for any unknown id.
+        return number if number < 2**63 else 0

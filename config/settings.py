@@ -15,6 +15,9 @@ SECRET_KEY = env_str("SECRET_KEY") or (
     # Only a convenience for local runs and tests; a deployment must set SECRET_KEY.
     "insecure-development-key-set-SECRET_KEY-in-production"
 )
+# Behind a TLS-terminating proxy, Link headers must say https: trust its X-Forwarded-Proto.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [

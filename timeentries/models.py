@@ -29,11 +29,12 @@ class TimeEntry(TimestampedModel):
     billable = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["-started_at", "-id"]
+        # Newest first; entries that start together stay in creation order, as Moneybird lists.
+        ordering = ["-started_at", "id"]
         verbose_name_plural = "time entries"
         indexes = [
             models.Index(
-                F("administration"), F("started_at").desc(), F("id").desc(), name="te_adm_started"
+                F("administration"), F("started_at").desc(), F("id"), name="te_adm_started"
             ),
             models.Index(fields=["administration", "contact"], name="te_adm_contact"),
             models.Index(fields=["administration", "project"], name="te_adm_project"),

@@ -130,7 +130,7 @@ class TimeEntryListView(MoneybirdView):
         total = queryset.count()
         if total == 0:
             filterset.check_references()
-        entries = with_details(queryset.order_by("-started_at", "-id"))[
+        entries = with_details(queryset.order_by("-started_at", "id"))[
             page.offset : page.offset + page.size
         ]
         response = Response([render_time_entry(e) for e in entries])
