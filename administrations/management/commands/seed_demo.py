@@ -21,6 +21,7 @@ from administrations.services import (
     project_create,
     project_update,
     token_create,
+    user_update,
 )
 from notes.services import note_create
 from timeentries.services import time_entry_create
@@ -141,6 +142,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Administration id: {administration.pk}")
         self.stdout.write(f"API token ({OWNER['email']}): {secret}")
         self.stdout.write(f'curl -H "Authorization: Bearer {secret}" {url}')
+        self.stdout.write(
+            f"Admin: http://127.0.0.1:{port}/admin/ ({OWNER['email']} / {OWNER['password']})"
+        )
 
 
 def _port(value: Any) -> int:
@@ -172,6 +176,8 @@ def seed(*, today: datetime) -> Administration:
         name=DEMO_NAME, currency="EUR", time_zone="Europe/Amsterdam"
     )
     owner = member_add(administration=administration, actor=None, role="owner", **OWNER).user
+    # A local demo: let its owner into the Django admin too.
+    user_update(user=owner, actor=None, changes={"is_staff": True, "is_superuser": True})
     people = [owner] + [
         member_add(administration=administration, actor=owner, **m).user for m in MEMBERS
     ]
