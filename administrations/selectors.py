@@ -34,28 +34,26 @@ def members_of(administration: Administration) -> QuerySet:
 
 
 def member_get(administration: Administration, user_id: int | str | None, *, field: str) -> User:
-    user = members_of(administration).filter(pk=_as_id(user_id, field)).first()
-    if user is None:
+    return _get_or_404(members_of(administration), user_id, field)
+
+
+def contact_get(
+    administration: Administration, contact_id: int | str | None, *, field: str = "id"
+) -> Contact:
+    return _get_or_404(Contact.objects.filter(administration=administration), contact_id, field)
+
+
+def project_get(
+    administration: Administration, project_id: int | str | None, *, field: str = "id"
+) -> Project:
+    return _get_or_404(Project.objects.filter(administration=administration), project_id, field)
+
+
+def _get_or_404(queryset: QuerySet, pk: int | str | None, field: str):
+    record = queryset.filter(pk=_as_id(pk, field)).first()
+    if record is None:
         raise NotFound(field)
-    return user
-
-
-def contact_get(administration: Administration, contact_id: int | str | None, *, field: str = "id"):
-    contact = Contact.objects.filter(
-        administration=administration, pk=_as_id(contact_id, field)
-    ).first()
-    if contact is None:
-        raise NotFound(field)
-    return contact
-
-
-def project_get(administration: Administration, project_id: int | str | None, *, field: str = "id"):
-    project = Project.objects.filter(
-        administration=administration, pk=_as_id(project_id, field)
-    ).first()
-    if project is None:
-        raise NotFound(field)
-    return project
+    return record
 
 
 def _as_id(value: int | str | None, field: str) -> int:
