@@ -13,6 +13,7 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> J
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("timeentries.api.moneybird")),
+    path("", include("administrations.api.moneybird")),
 ]
 
 handler404 = "config.urls.api_not_found"

@@ -1,0 +1,3 @@
+"""Moneybird /api/v2 contacts endpoints."""
+
+urlpatterns: list = []

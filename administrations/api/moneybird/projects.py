@@ -1,0 +1,3 @@
+"""Moneybird /api/v2 projects endpoints."""
+
+urlpatterns: list = []

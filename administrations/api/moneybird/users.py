@@ -1,0 +1,3 @@
+"""Moneybird /api/v2 users endpoints."""
+
+urlpatterns: list = []
