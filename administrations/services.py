@@ -117,7 +117,7 @@ def administration_create(
     event_record(
         administration=administration,
         actor=actor,
-        action="administration_created",
+        action="administration_added",
         entity=administration,
         data={"name": administration.name},
     )
@@ -145,7 +145,7 @@ def administration_update(
         event_record(
             administration=current,
             actor=actor,
-            action="administration_updated",
+            action="administration_changed",
             entity=current,
             data=diff,
         )
@@ -184,7 +184,7 @@ def member_add(
         event_record(
             administration=administration,
             actor=actor,
-            action="user_added",
+            action="user_invited",
             entity=user,
             data={"email": user.email, "role": role},
         )
@@ -249,7 +249,7 @@ def token_create(
         prefix=secret[:8],
         scopes=sorted(set(scopes)),
     )
-    _token_event(token, "api_token_created", actor or user, {"name": name, "scopes": token.scopes})
+    _token_event(token, "access_token_created", actor or user, {"name": name, "scopes": token.scopes})
     return token, secret
 
 
@@ -276,7 +276,7 @@ def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
         return token
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    _token_event(token, "api_token_revoked", actor, {"name": token.name})
+    _token_event(token, "access_token_revoked", actor, {"name": token.name})
     return token
 
 

@@ -223,7 +223,7 @@ def test_administration_add_and_change_are_audited(admin_client, admin_user):
     response = admin_client.post(url(Administration, "add/"), {**form, "country": "BE"})
     assert response.status_code == 302
     beta = Administration.objects.get(name="Beta")
-    [created] = events("administration_created")
+    [created] = events("administration_added")
     assert (created.user, created.administration) == (admin_user, beta)
 
     response = admin_client.post(
@@ -237,7 +237,7 @@ def test_administration_add_and_change_are_audited(admin_client, admin_user):
         },
     )
     assert response.status_code == 302
-    [updated] = events("administration_updated")
+    [updated] = events("administration_changed")
     assert updated.data == {
         "name": ["Beta", "Gamma"],
         "period_locked_until": [None, "2026-01-31"],
@@ -254,7 +254,7 @@ def test_membership_add_change_delete_are_audited(admin_client, admin_user, admi
     )
     assert response.status_code == 302
     membership = Membership.objects.get(administration=administration, user=person)
-    assert events("user_added")[-1].user == admin_user
+    assert events("user_invited")[-1].user == admin_user
 
     response = admin_client.post(url(Membership, f"{membership.pk}/change/"), {"role": "admin"})
     assert response.status_code == 302
@@ -320,7 +320,7 @@ def test_token_add_shows_the_secret_once(admin_client, admin_user, administratio
     ]
     assert hash_token(secret) == token.key_hash
     assert secret not in admin_client.get(url(ApiToken, f"{token.pk}/change/")).content.decode()
-    [created] = events("api_token_created")
+    [created] = events("access_token_created")
     assert (created.user, created.link_entity_id) == (admin_user, token.pk)
 
 
@@ -350,7 +350,7 @@ def test_tokens_are_view_only_except_revoking(admin_client, admin_user, owner):
     assert response.status_code == 302
     token.refresh_from_db()
     assert token.revoked_at is not None
-    [revoked] = events("api_token_revoked")
+    [revoked] = events("access_token_revoked")
     assert revoked.user == admin_user
 
 

@@ -69,7 +69,7 @@ def test_create_administration_prints_only_the_id():
     ) == ("Acme B.V.", "EUR", "Europe/Amsterdam", "nl", "NL")
     event = Event.objects.get()
     assert (event.action, event.administration, event.entity_id, event.data) == (
-        "administration_created",
+        "administration_added",
         administration,
         administration.pk,
         {"name": "Acme B.V."},
@@ -101,8 +101,8 @@ def test_create_administration_with_options_and_owner():
     membership = Membership.objects.get(administration=administration)
     assert (membership.user.email, membership.role) == ("zoe@example.com", "owner")
     assert list(Event.objects.values_list("action", flat=True)) == [
-        "administration_created",
-        "user_added",
+        "administration_added",
+        "user_invited",
     ]
 
 
@@ -160,7 +160,7 @@ def test_add_member_creates_the_user_and_prints_the_id():
     assert user.name == "Anna de Boer"
     assert user.check_password("s3cret!")
     assert Membership.objects.get(user=user).role == "admin"
-    event = Event.objects.get(action="user_added")
+    event = Event.objects.get(action="user_invited")
     assert (event.administration, event.entity_id, event.data) == (
         administration,
         user.pk,
@@ -241,7 +241,7 @@ def test_create_token_prints_a_secret_that_authenticates():
         ["sales_invoices", "settings", "time_entries"],
     )
     assert time_entries(administration.pk, secret).status_code == 200
-    event = Event.objects.get(action="api_token_created")
+    event = Event.objects.get(action="access_token_created")
     assert (event.administration, event.entity_id, event.link_entity_id, event.data) == (
         administration,
         user.pk,
@@ -267,7 +267,7 @@ def test_create_token_with_scopes_and_one_administration():
     assert (token.administration, token.scopes) == (first, ["documents", "time_entries"])
     assert time_entries(first.pk, secret).status_code == 200
     assert time_entries(second.pk, secret).status_code == 404
-    assert list(Event.objects.filter(action="api_token_created").values_list("administration")) == [
+    assert list(Event.objects.filter(action="access_token_created").values_list("administration")) == [
         (first.pk,)
     ]
 
@@ -433,7 +433,7 @@ def test_seed_demo_if_empty_twice_does_not_duplicate_but_prints_a_fresh_token():
     assert counts() == {
         **before,
         "ApiToken": before["ApiToken"] + 1,
-        "Event": before["Event"] + 1,  # api_token_created
+        "Event": before["Event"] + 1,  # access_token_created
     }
     assert out.startswith('Demo data already present in "Demo B.V.".')
     curl_works(curl, administration_id, secret)
