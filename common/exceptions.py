@@ -52,3 +52,12 @@ class ScopeMissing(ServiceError):
     def __init__(self, scope: str):
         self.scope = scope
         super().__init__(f"No access to {scope}")
+
+
+class RateLimited(ServiceError):
+    """Too many requests in the current window: 429 with Retry-After (seconds)."""
+
+    def __init__(self, *, retry_after: int, usage: object = None):
+        self.retry_after = retry_after
+        self.usage = usage
+        super().__init__(f"Rate limit exceeded; retry after {retry_after} seconds")

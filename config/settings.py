@@ -128,3 +128,16 @@ REST_FRAMEWORK = {
 
 # Moneybird's default page size; the maximum is fixed by its API at 100.
 MONEYBIRD_PER_PAGE_DEFAULT = env_int("MONEYBIRD_PER_PAGE_DEFAULT", 50)
+
+# Requests per window (REQUESTS/SECONDS), per credential and per organization, per dialect.
+# Moneybird documents 150 requests per 5 minutes.
+RATE_LIMITS = {
+    "moneybird": {
+        "credential": env_str("RATE_LIMIT_MONEYBIRD", "150/300"),
+        "organization": env_str("RATE_LIMIT_MONEYBIRD_ORGANIZATION", "1500/300"),
+    },
+    "expensicat": {
+        "credential": env_str("RATE_LIMIT_EXPENSICAT", "300/60"),
+        "organization": env_str("RATE_LIMIT_EXPENSICAT_ORGANIZATION", "3000/60"),
+    },
+}
