@@ -117,7 +117,23 @@ class Membership(models.Model):
 
 
 class Contact(TimestampedModel):
+    """A customer or supplier, with the attributes Moneybird's contacts carry. Text attributes
+    are "" when empty, never NULL; the SEPA fields describe a direct-debit mandate."""
+
     entity_type = "Contact"
+
+    class DeliveryMethod(models.TextChoices):
+        EMAIL = "Email"
+        SIMPLERINVOICING = "Simplerinvoicing"
+        PEPPOL = "Peppol"
+        MANUAL = "Manual"
+        POST = "Post"
+
+    class SepaSequenceType(models.TextChoices):
+        RECURRING = "RCUR"
+        FIRST = "FRST"
+        ONE_OFF = "OOFF"
+        FINAL = "FNAL"
 
     administration = models.ForeignKey(
         Administration, on_delete=models.CASCADE, related_name="contacts"
@@ -125,6 +141,7 @@ class Contact(TimestampedModel):
     company_name = models.CharField(max_length=255, blank=True)
     firstname = models.CharField(max_length=255, blank=True)
     lastname = models.CharField(max_length=255, blank=True)
+    attention = models.CharField(max_length=255, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=64, blank=True)
     address1 = models.CharField(max_length=255, blank=True)
@@ -133,6 +150,31 @@ class Contact(TimestampedModel):
     city = models.CharField(max_length=255, blank=True)
     country = models.CharField(max_length=2, blank=True, default="NL")
     customer_id = models.CharField(max_length=64)
+    tax_number = models.CharField(max_length=64, blank=True)
+    chamber_of_commerce = models.CharField(max_length=64, blank=True)
+    bank_account = models.CharField(max_length=64, blank=True)
+    delivery_method = models.CharField(
+        max_length=16, choices=DeliveryMethod.choices, default=DeliveryMethod.EMAIL
+    )
+    email_ubl = models.BooleanField(default=True)
+    # One or more addresses, separated by commas.
+    send_invoices_to_attention = models.CharField(max_length=255, blank=True)
+    send_invoices_to_email = models.CharField(max_length=1000, blank=True)
+    send_estimates_to_attention = models.CharField(max_length=255, blank=True)
+    send_estimates_to_email = models.CharField(max_length=1000, blank=True)
+    direct_debit = models.BooleanField(default=False)
+    sepa_active = models.BooleanField(default=False)
+    sepa_iban = models.CharField(max_length=34, blank=True)
+    sepa_iban_account_name = models.CharField(max_length=255, blank=True)
+    sepa_bic = models.CharField(max_length=11, blank=True)
+    sepa_mandate_id = models.CharField(max_length=35, blank=True)
+    sepa_mandate_date = models.DateField(null=True, blank=True)
+    sepa_sequence_type = models.CharField(
+        max_length=4, choices=SepaSequenceType.choices, default=SepaSequenceType.RECURRING
+    )
+    # Peppol / e-invoicing identifier and its scheme (e.g. "0106" or "NL:KVK").
+    si_identifier = models.CharField(max_length=255, blank=True)
+    si_identifier_type = models.CharField(max_length=16, blank=True)
     archived = models.BooleanField(default=False)
 
     class Meta:
@@ -140,6 +182,16 @@ class Contact(TimestampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["administration", "customer_id"], name="contact_customer_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    delivery_method__in=["Email", "Simplerinvoicing", "Peppol", "Manual", "Post"]
+                ),
+                name="contact_delivery_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(sepa_sequence_type__in=["RCUR", "FRST", "OOFF", "FNAL"]),
+                name="contact_sepa_sequence_type_valid",
             ),
         ]
         indexes = [models.Index(fields=["administration", "archived"], name="contact_adm_archived")]

@@ -7,6 +7,8 @@ import factory
 
 from administrations import services as admin_services
 from administrations.models import Administration, ApiToken, Contact, Membership, Project
+from invoices import services as invoice_services
+from invoices.models import SalesInvoice
 from notes import services as note_services
 from notes.models import Note
 from timeentries import services as time_entry_services
@@ -132,3 +134,22 @@ class NoteFactory(ServiceFactory):
     def _create(cls, model_class, **kwargs):
         kwargs["administration"] = kwargs["administration"] or kwargs["entity"].administration
         return note_services.note_create(**kwargs)
+
+
+class SalesInvoiceFactory(ServiceFactory):
+    """A draft invoice for a new contact; pass state="open" with an invoice_id for a sent one."""
+
+    class Meta:
+        model = SalesInvoice
+
+    administration = factory.SubFactory(AdministrationFactory)
+    actor = None
+    contact_id = factory.LazyAttribute(lambda o: ContactFactory(administration=o.administration).pk)
+    invoice_id = None
+    state = "draft"
+    invoice_date = None
+    due_date = factory.LazyFunction(lambda: datetime.now(UTC).date() + timedelta(days=14))
+
+    @classmethod
+    def _create(cls, model_class, **kwargs):
+        return invoice_services.sales_invoice_create(**kwargs)

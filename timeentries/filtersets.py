@@ -46,8 +46,8 @@ class TimeEntryFilterSet(FilterStringFilterSet):
             return queryset
         condition = Q()
         if "open" in states:
-            # Billable and not yet on an invoice (invoices arrive with the Moneybird dialect).
-            condition |= Q(billable=True)
+            # Billable and not yet on an invoice.
+            condition |= Q(billable=True, sales_invoice__isnull=True)
         if "non_billable" in states:
             condition |= Q(billable=False)
         return queryset.filter(condition)

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 
 from administrations.models import Administration, Contact, Project
 from common.models import TimestampedModel
+from invoices.models import SalesInvoice
 
 
 class TimeEntry(TimestampedModel):
@@ -20,6 +21,10 @@ class TimeEntry(TimestampedModel):
     )
     project = models.ForeignKey(
         Project, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    # The invoice the entry was billed on; an invoiced entry keeps its invoice from deletion.
+    sales_invoice = models.ForeignKey(
+        SalesInvoice, null=True, blank=True, on_delete=models.PROTECT, related_name="time_entries"
     )
     started_at = models.DateTimeField()
     # NULL while the timer runs.
@@ -39,6 +44,7 @@ class TimeEntry(TimestampedModel):
             models.Index(fields=["administration", "contact"], name="te_adm_contact"),
             models.Index(fields=["administration", "project"], name="te_adm_project"),
             models.Index(fields=["administration", "user", "started_at"], name="te_adm_user"),
+            models.Index(fields=["administration", "sales_invoice"], name="te_adm_invoice"),
         ]
         constraints = [
             models.CheckConstraint(

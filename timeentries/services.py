@@ -12,6 +12,7 @@ from administrations.models import Administration, User
 from administrations.selectors import contact_get, member_get, project_get
 from common.exceptions import FieldError, ValidationFailed
 from common.timefmt import ONE_MINUTE, floor_minute, iso_local
+from invoices.selectors import sales_invoice_get
 from notes.services import event_record, notes_delete_for
 from timeentries.models import TimeEntry
 
@@ -23,9 +24,14 @@ EDITABLE_FIELDS = (
     "description",
     "contact_id",
     "project_id",
+    "sales_invoice_id",
     "billable",
     "paused_duration",
 )
+
+
+# Foreign keys, which events name by their `_id` column, as the API does.
+RELATED_FIELDS = ("user", "contact", "project", "sales_invoice")
 
 
 def _round(values: dict[str, Any]) -> None:
@@ -94,6 +100,13 @@ def _resolve_related(
         resolved["project"] = (
             None if pid is None else project_get(administration, pid, field="project_id")
         )
+    if "sales_invoice_id" in values:
+        sid = values["sales_invoice_id"]
+        resolved["sales_invoice"] = None
+        if sid is not None:
+            resolved["sales_invoice"] = sales_invoice_get(
+                administration, sid, field="sales_invoice_id"
+            )
     return resolved
 
 
@@ -124,14 +137,26 @@ def _render(value: Any, administration: Administration) -> Any:
     return value
 
 
+def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> None:
+    """Moneybird's "time entry invoiced": the entry now sits on `entry.sales_invoice`."""
+    event_record(
+        administration=entry.administration,
+        actor=actor,
+        action="time_entry_sales_invoice_created",
+        entity=entry,
+        link=entry.sales_invoice,
+    )
+
+
 def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> TimeEntry:
-    """Set changed attributes, save, and record time_entry_updated with [old, new] per field."""
+    """Set changed attributes, save, and record time_entry_updated with [old, new] per field;
+    linking the entry to a (different) invoice also records time_entry_sales_invoice_created."""
     administration = entry.administration
     diff: dict[str, list[Any]] = {}
     for field, new in changes.items():
         old = getattr(entry, field)
         if old != new:
-            diff[f"{field}_id" if field in ("user", "contact", "project") else field] = [
+            diff[f"{field}_id" if field in RELATED_FIELDS else field] = [
                 _render(old, administration),
                 _render(new, administration),
             ]
@@ -151,6 +176,8 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
         entity=entry,
         data=diff,
     )
+    if "sales_invoice_id" in diff and entry.sales_invoice is not None:
+        _record_invoiced(entry, actor=actor)
     return entry
 
 
@@ -165,6 +192,7 @@ def time_entry_create(
     ended_at: datetime | None = None,
     contact_id: int | str | None = None,
     project_id: int | str | None = None,
+    sales_invoice_id: int | str | None = None,
     billable: bool = True,
     paused_duration: int = 0,
     event_data: dict[str, Any] | None = None,
@@ -181,7 +209,12 @@ def time_entry_create(
     _validate(administration, values)
     related = _resolve_related(
         administration,
-        {"user_id": user_id, "contact_id": contact_id, "project_id": project_id},
+        {
+            "user_id": user_id,
+            "contact_id": contact_id,
+            "project_id": project_id,
+            "sales_invoice_id": sales_invoice_id,
+        },
         actor,
     )
     if values["ended_at"] is None:
@@ -197,6 +230,8 @@ def time_entry_create(
         entity=entry,
         data=event_data or {},
     )
+    if entry.sales_invoice is not None:
+        _record_invoiced(entry, actor=actor)
     return entry
 
 
@@ -285,6 +320,7 @@ def time_entry_delete(*, entry: TimeEntry, actor: User | None) -> None:
             "ended_at": iso_local(entry.ended_at, administration.tz),
             "contact_id": str(entry.contact_id) if entry.contact_id else None,
             "project_id": str(entry.project_id) if entry.project_id else None,
+            "sales_invoice_id": str(entry.sales_invoice_id) if entry.sales_invoice_id else None,
             "billable": entry.billable,
             "paused_duration": entry.paused_duration,
         },

@@ -27,12 +27,15 @@ class MoneybirdView(APIView):
 
     required_scopes: tuple[str, ...] = ("time_entries",)
     administration: Administration
+    # False only for the routes without an administration in the URL (/administrations).
+    resolves_administration: bool = True
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.administration = administration_for_user(
-            user=request.user, administration_id=kwargs["administration_id"], token=request.auth
-        )
+        if self.resolves_administration:
+            self.administration = administration_for_user(
+                user=request.user, administration_id=kwargs["administration_id"], token=request.auth
+            )
 
     def get_exception_handler(self):
         return moneybird_exception_handler

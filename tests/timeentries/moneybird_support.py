@@ -44,6 +44,18 @@ TIME_ENTRY_KEYS = {
 CONTACT_KEYS = {"id", "firstname", "lastname", "company_name"}
 USER_KEYS = {"id", "name", "created_at", "updated_at"}
 PROJECT_KEYS = {"id", "name", "state", "budget"}
+# The keys of sales_invoice_response that Uurwerk fills (see render_sales_invoice).
+SALES_INVOICE_KEYS = {
+    "id",
+    "administration_id",
+    "contact_id",
+    "invoice_id",
+    "state",
+    "invoice_date",
+    "due_date",
+    "created_at",
+    "updated_at",
+}
 EVENT_KEYS = {
     "administration_id",
     "user_id",
@@ -157,16 +169,34 @@ def expected_user(user) -> dict[str, Any]:
     }
 
 
-def expected_time_entry(entry, *, notes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The whole body for `entry` as it is in the database now."""
-    entry.refresh_from_db()
-    contact, project = entry.contact, entry.project
+def expected_sales_invoice(invoice) -> dict[str, Any]:
+    invoice.refresh_from_db()
     return {
+        "id": str(invoice.pk),
+        "administration_id": invoice.administration_id,
+        "contact_id": str(invoice.contact_id),
+        "invoice_id": invoice.invoice_id,
+        "state": invoice.state,
+        "invoice_date": None if invoice.invoice_date is None else str(invoice.invoice_date),
+        "due_date": str(invoice.due_date),
+        "created_at": ts(invoice.created_at),
+        "updated_at": ts(invoice.updated_at),
+    }
+
+
+def expected_time_entry(
+    entry, *, notes: list[dict[str, Any]] | None = None, sales_invoices: bool = True
+) -> dict[str, Any]:
+    """The whole body for `entry` as it is in the database now; without `sales_invoices` (the
+    token's scope) there is no `sales_invoice` key."""
+    entry.refresh_from_db()
+    contact, project, invoice = entry.contact, entry.project, entry.sales_invoice
+    body = {
         "id": str(entry.pk),
         "administration_id": entry.administration_id,
         "contact_id": None if contact is None else str(contact.pk),
         "project_id": None if project is None else str(project.pk),
-        "sales_invoice_id": None,
+        "sales_invoice_id": None if invoice is None else str(invoice.pk),
         "user_id": str(entry.user_id),
         "started_at": ts(entry.started_at),
         "ended_at": ts(entry.ended_at),
@@ -192,10 +222,13 @@ def expected_time_entry(entry, *, notes: list[dict[str, Any]] | None = None) -> 
             "state": project.state,
             "budget": project.budget,
         },
-        "sales_invoice": None,
+        "sales_invoice": None if invoice is None else expected_sales_invoice(invoice),
         "events": expected_events(entry),
         "notes": notes or [],
     }
+    if not sales_invoices:
+        del body["sales_invoice"]
+    return body
 
 
 # --- shape ------------------------------------------------------------------------------------
@@ -236,8 +269,10 @@ def assert_note_shape(note: dict[str, Any]) -> None:
 
 
 def assert_time_entry_shape(body: dict[str, Any]) -> None:
-    """`body` has exactly the keys of the OpenAPI's time_entry_response, with their types."""
-    assert set(body) == TIME_ENTRY_KEYS, set(body) ^ TIME_ENTRY_KEYS
+    """`body` has exactly the keys of the OpenAPI's time_entry_response, with their types;
+    `sales_invoice` may be absent (a token without the sales_invoices scope)."""
+    keys = set(body) | {"sales_invoice"}
+    assert keys == TIME_ENTRY_KEYS, keys ^ TIME_ENTRY_KEYS
     assert _is_id(body["id"])
     assert type(body["administration_id"]) is int
     for key in ("contact_id", "project_id", "sales_invoice_id"):
@@ -273,8 +308,16 @@ def assert_time_entry_shape(body: dict[str, Any]) -> None:
         assert project["state"] in ("active", "archived")
         assert project["budget"] is None or type(project["budget"]) is int
 
-    if body["sales_invoice_id"] is None:
-        assert body["sales_invoice"] is None
+    if "sales_invoice" in body:
+        invoice = body["sales_invoice"]
+        if body["sales_invoice_id"] is None:
+            assert invoice is None
+        else:
+            assert set(invoice) == SALES_INVOICE_KEYS and invoice["id"] == body["sales_invoice_id"]
+            assert type(invoice["administration_id"]) is int and _is_id(invoice["contact_id"])
+            assert invoice["invoice_id"] is None or isinstance(invoice["invoice_id"], str)
+            assert invoice["state"] in ("draft", "open", "paid", "late")
+            assert _is_ts(invoice["created_at"]) and _is_ts(invoice["updated_at"])
 
     assert isinstance(body["events"], list) and body["events"]
     for event in body["events"]:

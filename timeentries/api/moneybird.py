@@ -1,5 +1,6 @@
 """Moneybird's /api/v2/{administration_id}/time_entries, over timeentries.services."""
 
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
@@ -13,6 +14,7 @@ from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import NotFound
 from common.pagination import link_header, page_from_request
 from common.timefmt import from_db, iso_utc
+from invoices.models import SalesInvoice
 from notes.api.moneybird import NoteCreateView, NoteDeleteView, render_note
 from timeentries import services
 from timeentries.filtersets import TimeEntryFilterSet
@@ -31,12 +33,17 @@ class TimeEntryInput(serializers.Serializer):
     )
     contact_id = IdField(required=False, allow_null=True)
     project_id = IdField(required=False, allow_null=True)
+    sales_invoice_id = IdField(required=False, allow_null=True)
     billable = serializers.BooleanField(required=False)
     paused_duration = serializers.IntegerField(required=False, allow_null=True)
 
 
 def _id(value: int | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def render_user(user) -> dict[str, Any]:
@@ -63,17 +70,46 @@ def render_event(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_time_entry(entry: TimeEntry) -> dict[str, Any]:
-    """One entry as Moneybird renders it; `entry` comes from selectors.with_details."""
-    contact, project = entry.contact, entry.project
+def render_sales_invoice(invoice: SalesInvoice) -> dict[str, Any]:
+    """The invoice inside a time entry: the keys of the OpenAPI's sales_invoice_response that
+    Uurwerk models. Left out, because there is nothing yet to fill them with: `contact` (the entry
+    renders its own contact; `contact_id` is here), contact_person(_id), recurring_sales_invoice_id,
+    subscription_id, workflow_id, document_style_id, identity_id, draft_id, payment_conditions,
+    payment_reference, short_payment_reference, reference, language, currency, discount,
+    original_sales_invoice_id, paused, paid_at, sent_at, public_view_code(_expires_at), version,
+    details, payments, the totals, marked_dubious_on, marked_uncollectible_on, reminder_count,
+    next_reminder, original_estimate_id, url, payment_url, custom_fields, notes, attachments,
+    events, tax_totals and time_entries."""
+    return {
+        "id": str(invoice.pk),
+        "administration_id": invoice.administration_id,
+        "contact_id": str(invoice.contact_id),
+        "invoice_id": invoice.invoice_id,
+        "state": invoice.state,
+        "invoice_date": _date(invoice.invoice_date),
+        "due_date": _date(invoice.due_date),
+        "created_at": iso_utc(invoice.created_at),
+        "updated_at": iso_utc(invoice.updated_at),
+    }
+
+
+def shows_sales_invoices(request: Request) -> bool:
+    """Moneybird leaves an entry's invoice out for a token without the sales_invoices scope."""
+    return "sales_invoices" in (getattr(request.auth, "scopes", None) or ())
+
+
+def render_time_entry(entry: TimeEntry, *, sales_invoices: bool = True) -> dict[str, Any]:
+    """One entry as Moneybird renders it; `entry` comes from selectors.with_details. Without
+    `sales_invoices` (the token's scope) the `sales_invoice` key is left out altogether."""
+    contact, project, invoice = entry.contact, entry.project, entry.sales_invoice
     events = sorted(entry.events_json or [], key=lambda e: e["id"])
     notes = sorted(entry.notes_json or [], key=lambda n: n["id"])
-    return {
+    body = {
         "id": str(entry.pk),
         "administration_id": entry.administration_id,
         "contact_id": _id(entry.contact_id),
         "project_id": _id(entry.project_id),
-        "sales_invoice_id": None,
+        "sales_invoice_id": _id(entry.sales_invoice_id),
         "user_id": str(entry.user_id),
         "started_at": iso_utc(entry.started_at),
         "ended_at": iso_utc(entry.ended_at),
@@ -99,17 +135,28 @@ def render_time_entry(entry: TimeEntry) -> dict[str, Any]:
             "state": project.state,
             "budget": project.budget,
         },
-        "sales_invoice": None,
+        "sales_invoice": None if invoice is None else render_sales_invoice(invoice),
         "events": [render_event(e) for e in events],
         "notes": [render_note(n) for n in notes],
     }
+    if not sales_invoices:
+        del body["sales_invoice"]
+    return body
 
 
-def _entry_or_404(administration: Administration, entry_id: str) -> TimeEntry:
+def _entry_or_404(administration: Administration, entry_id: int | str) -> TimeEntry:
     entry = time_entry_detail(administration, int(entry_id))
     if entry is None:
         raise NotFound("id")
     return entry
+
+
+def _rendered(
+    request: Request, administration: Administration, entry_id: int | str
+) -> dict[str, Any]:
+    """The entry as it is now, rendered for this request's token."""
+    entry = _entry_or_404(administration, entry_id)
+    return render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
 
 
 class TimeEntryListView(MoneybirdView):
@@ -133,7 +180,8 @@ class TimeEntryListView(MoneybirdView):
         entries = with_details(queryset.order_by("-started_at", "id"))[
             page.offset : page.offset + page.size
         ]
-        response = Response([render_time_entry(e) for e in entries])
+        shown = shows_sales_invoices(request)
+        response = Response([render_time_entry(e, sales_invoices=shown) for e in entries])
         response["X-Total-Count"] = str(total)
         links = link_header(request, page, total=total)
         if links:
@@ -149,14 +197,14 @@ class TimeEntryListView(MoneybirdView):
         entry = services.time_entry_create(
             administration=self.administration, actor=request.user, **data
         )
-        return Response(render_time_entry(_entry_or_404(self.administration, entry.pk)), status=201)
+        return Response(_rendered(request, self.administration, entry.pk), status=201)
 
 
 class TimeEntryDetailView(MoneybirdView):
     required_scopes = ("time_entries",)
 
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
-        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+        return Response(_rendered(request, self.administration, pk))
 
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = _entry_or_404(self.administration, pk)
@@ -167,7 +215,7 @@ class TimeEntryDetailView(MoneybirdView):
             context={"time_zone": self.administration.tz},
         )
         services.time_entry_update(entry=entry, actor=request.user, changes=changes)
-        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+        return Response(_rendered(request, self.administration, pk))
 
     put = patch
 
@@ -182,7 +230,7 @@ class TimeEntryStopView(MoneybirdView):
 
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         services.time_entry_stop(entry=_entry_or_404(self.administration, pk), actor=request.user)
-        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+        return Response(_rendered(request, self.administration, pk))
 
 
 class TimeEntryResumeView(MoneybirdView):
@@ -190,7 +238,7 @@ class TimeEntryResumeView(MoneybirdView):
 
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         services.time_entry_resume(entry=_entry_or_404(self.administration, pk), actor=request.user)
-        return Response(render_time_entry(_entry_or_404(self.administration, pk)))
+        return Response(_rendered(request, self.administration, pk))
 
 
 class TimeEntryNoteCreateView(NoteCreateView):

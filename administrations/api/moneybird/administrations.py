@@ -1,3 +1,75 @@
-"""Moneybird /api/v2 administrations endpoints."""
+"""Moneybird's /api/v2/administrations: the administrations the token reaches."""
 
-urlpatterns: list = []
+from datetime import date
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from django.urls import re_path
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from administrations.models import Administration
+from administrations.selectors import administrations_for_user
+from common.api.moneybird import MoneybirdView
+from timeentries.models import TimeEntry
+
+
+def period_start_date(administration: Administration) -> date:
+    """Moneybird: the start of the year of the first bookkeeping data. Ours is time: 1 January
+    of the year of the earliest time entry (imported entries may predate the administration) or,
+    if earlier or there are none, of the year the administration was made, both in its own time
+    zone. A client syncing "everything since period_start_date" thus misses nothing."""
+    moments = [administration.created_at, administration.first_entry_at]
+    year = min(m.astimezone(administration.tz).year for m in moments if m is not None)
+    return date(year, 1, 1)
+
+
+def render_administration(administration: Administration) -> dict[str, Any]:
+    return {
+        # A number, not a string: time entries, notes and events carry administration_id as a
+        # number, so a client can compare them with this id as they are. (Moneybird's examples
+        # show both; its schema allows both.)
+        "id": administration.pk,
+        "name": administration.name,
+        "language": administration.language,
+        "currency": administration.currency,
+        "country": administration.country,
+        "time_zone": administration.time_zone,
+        # Access is always through a membership; there are no accountant companies here.
+        "access": "user",
+        "suspended": administration.suspended,
+        "period_locked_until": (
+            administration.period_locked_until.isoformat()
+            if administration.period_locked_until
+            else None
+        ),
+        "period_start_date": period_start_date(administration).isoformat(),
+    }
+
+
+class AdministrationListView(MoneybirdView):
+    # Any valid token may see which administrations it reaches.
+    required_scopes = ()
+    resolves_administration = False
+
+    def get(self, request: Request) -> Response:
+        first_entry = (
+            TimeEntry.objects.filter(administration=OuterRef("pk"))
+            .order_by("started_at")
+            .values("started_at")[:1]
+        )
+        administrations = (
+            administrations_for_user(user=request.user, token=request.auth)
+            .annotate(first_entry_at=Subquery(first_entry))
+            .order_by("name", "id")
+        )
+        return Response([render_administration(a) for a in administrations])
+
+
+urlpatterns = [
+    re_path(
+        r"^api/v2/administrations(?:\.json)?$",
+        AdministrationListView.as_view(),
+        name="mb-administrations",
+    ),
+]

@@ -1,3 +1,467 @@
-"""Moneybird /api/v2 contacts endpoints."""
+"""Moneybird's /api/v2/{administration_id}/contacts, over administrations.services.
 
-urlpatterns: list = []
+Covered: list (page/per_page, query, include_archived), create, get, update, delete, archive,
+get by customer id, synchronization (ids and versions; records by ids) and notes. Contact people,
+payment mandates, additional charges, custom fields, workflows and /contacts/filter do not exist
+here: contacts render `contact_people` and `custom_fields` as [] and the workflow ids as null,
+and an id of a custom field or workflow given in input is unknown (404), like any unknown id.
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.crypto import salted_hmac
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from administrations import services
+from administrations.models import Administration, Contact
+from administrations.selectors import contact_get
+from common.api import IdField, validate_input
+from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.pagination import link_header, page_from_request
+from common.timefmt import iso_utc
+from notes.api.moneybird import NoteCreateView, NoteDeleteView, render_note
+from notes.selectors import events_json, notes_json
+from timeentries.api.moneybird import render_event
+
+# Any one of these suffices. A token with none is told the first: "No access to sales_invoices".
+SCOPES = ("sales_invoices", "estimates", "documents", "bank", "settings")
+
+# The fields `query` searches, as Moneybird lists them (bank_account is also the SEPA IBAN).
+SEARCH_FIELDS = (
+    "company_name",
+    "attention",
+    "firstname",
+    "lastname",
+    "address1",
+    "address2",
+    "zipcode",
+    "city",
+    "country",
+    "email",
+    "phone",
+    "customer_id",
+    "tax_number",
+    "chamber_of_commerce",
+    "bank_account",
+    "sepa_iban",
+)
+# POST /contacts/synchronization answers at most this many contacts.
+SYNC_MAX = 100
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+class OptionalIdField(IdField):
+    """A record id, or "" / null for none (Moneybird removes an attribute given as "")."""
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            return True, None
+        return super().validate_empty_values(data)
+
+
+class DateInputField(serializers.Field):
+    """A calendar date as YYYY-MM-DD, zero padding optional ("2017-6-30"); "" or null for none."""
+
+    default_error_messages = {"invalid": "is not a valid date"}
+    _PATTERN = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data == "":
+            return True, None
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: Any) -> date:
+        match = self._PATTERN.fullmatch(data.strip()) if isinstance(data, str) else None
+        if match is None:
+            self.fail("invalid")
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: date) -> str:
+        return value.isoformat()
+
+
+class CustomFieldsInput(serializers.Field):
+    """custom_fields_attributes: {"0": {"id": ..., "value": ...}, ...} or a list of such objects.
+    Gives the custom field ids."""
+
+    default_error_messages = {"invalid": "is invalid"}
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, dict):
+            items = list(data.values())
+        elif isinstance(data, list):
+            items = data
+        else:
+            self.fail("invalid")
+        if not all(isinstance(item, dict) and "id" in item for item in items):
+            self.fail("invalid")
+        return [str(item["id"]) for item in items]
+
+
+def _text() -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, trim_whitespace=False
+    )
+
+
+# Every text attribute the service takes (including `email`, which older clients send), then
+# the rest. Keys not declared here are ignored, as Moneybird's permitted parameters drop them.
+ContactInput = type(
+    "ContactInput",
+    (serializers.Serializer,),
+    {
+        **{name: _text() for name in services.CONTACT_FIELDS},
+        "delivery_method": _text(),
+        "sepa_sequence_type": _text(),
+        "email_ubl": serializers.BooleanField(required=False),
+        "direct_debit": serializers.BooleanField(required=False),
+        "sepa_active": serializers.BooleanField(required=False),
+        "sepa_mandate_date": DateInputField(required=False, allow_null=True),
+        "invoice_workflow_id": OptionalIdField(required=False, allow_null=True),
+        "estimate_workflow_id": OptionalIdField(required=False, allow_null=True),
+        "custom_fields_attributes": CustomFieldsInput(required=False, allow_null=True),
+        "is_trusted": serializers.BooleanField(required=False),
+    },
+)
+
+
+def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The validated input as the service takes it, after the checks only the API makes."""
+    if data.pop("is_trusted", False):
+        raise BadRequest(
+            "An contact can only be trusted during the approval of a payment.",
+            field="is_trusted",
+            code="permission",
+        )
+    custom_fields = data.pop("custom_fields_attributes", None) or []
+    if custom_fields:
+        raise NotFound(
+            "custom_fields_attributes",
+            f"Custom field with id {custom_fields[0]} not found for administration",
+        )
+    for field in ("invoice_workflow_id", "estimate_workflow_id"):
+        if data.pop(field, None) is not None:
+            raise NotFound(field)
+    return data
+
+
+@contextmanager
+def moneybird_errors() -> Iterator[None]:
+    """The service reports a nameless contact on the record as a whole ("base"); Moneybird
+    reports it on each of the three attributes that could fix it."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        base = exc.errors.get("base", [])
+        if not any(e.code == services.CONTACT_NAME_REQUIRED for e in base):
+            raise
+        required = [FieldError("is required", "is required")]
+        errors = {field: required for field in ("firstname", "lastname", "company_name")}
+        rest = [e for e in base if e.code != services.CONTACT_NAME_REQUIRED]
+        if rest:
+            errors["base"] = rest
+        errors.update((k, v) for k, v in exc.errors.items() if k != "base")
+        raise ValidationFailed(errors) from None
+
+
+def contact_body(request: Request) -> dict[str, Any]:
+    """The attributes inside {"contact": {...}}; without any, Moneybird's 400."""
+    contact = request.data.get("contact") if isinstance(request.data, dict) else None
+    if not isinstance(contact, dict) or not contact:
+        raise BadRequest("Contact is required", field="contact", code="required")
+    return contact
+
+
+def include_archived(request: Request) -> bool:
+    raw = str(request.query_params.get("include_archived", "")).strip().lower()
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no", ""):
+        return False
+    raise BadRequest(
+        "include_archived does not have a valid value", field="include_archived", code="invalid"
+    )
+
+
+def _pk(value: str) -> int:
+    number = int(value)
+    if not 0 < number < 2**63:  # no record has such an id; SQLite could not even compare it
+        raise NotFound("id")
+    return number
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def contacts_of(administration: Administration, *, archived: bool = True) -> QuerySet:
+    """The administration's contacts; archived ones only when `archived`."""
+    queryset = Contact.objects.filter(administration=administration)
+    return queryset if archived else queryset.filter(archived=False)
+
+
+def with_details(queryset: QuerySet) -> QuerySet:
+    """Each contact's events and notes aggregated inside the same query."""
+    return queryset.annotate(
+        events_json=events_json(Contact.entity_type), notes_json=notes_json(Contact.entity_type)
+    )
+
+
+def search(queryset: QuerySet, query: str) -> QuerySet:
+    """Every word of `query` must occur (case-insensitively) in one of the SEARCH_FIELDS."""
+    for term in query.split():
+        queryset = queryset.filter(
+            reduce(or_, (Q(**{f"{field}__icontains": term}) for field in SEARCH_FIELDS))
+        )
+    return queryset
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def sales_invoices_url(contact: Contact, base_url: str) -> str:
+    """Moneybird's unguessable link to the contact's invoices. Uurwerk has no invoices; the link
+    keeps its shape (64 hex digits, stable per contact) so clients that store it keep working."""
+    token = salted_hmac(
+        "uurwerk.contacts.sales_invoices_url", str(contact.pk), algorithm="sha256"
+    ).hexdigest()
+    return f"{base_url}/{contact.administration_id}/sales_invoices/{token}/all"
+
+
+def render_contact_event(event: dict[str, Any]) -> dict[str, Any]:
+    rendered = render_event(event)
+    if rendered["action"] == "contact_changed":
+        # The audit log keeps the bare {attribute: [old, new]}; Moneybird nests it.
+        rendered["data"] = {"changes": rendered["data"]}
+    return rendered
+
+
+def render_contact(contact: Contact, *, base_url: str) -> dict[str, Any]:
+    """One contact as Moneybird renders it; `contact` comes from `with_details`."""
+    events = sorted(contact.events_json or [], key=lambda e: e["id"])
+    notes = sorted(contact.notes_json or [], key=lambda n: n["id"])
+    mandate_date = contact.sepa_mandate_date
+    return {
+        "id": str(contact.pk),
+        "administration_id": contact.administration_id,
+        "company_name": contact.company_name,
+        "firstname": contact.firstname,
+        "lastname": contact.lastname,
+        "address1": contact.address1,
+        "address2": contact.address2,
+        "zipcode": contact.zipcode,
+        "city": contact.city,
+        "country": contact.country,
+        "phone": contact.phone,
+        "delivery_method": contact.delivery_method,
+        "customer_id": contact.customer_id,
+        "tax_number": contact.tax_number,
+        "chamber_of_commerce": contact.chamber_of_commerce,
+        # "The SEPA IBAN of the contact", falling back to the account given as bank_account.
+        "bank_account": contact.sepa_iban or contact.bank_account,
+        "is_trusted": False,
+        "max_transfer_amount": None,
+        "attention": contact.attention,
+        "email": contact.email,
+        "email_ubl": contact.email_ubl,
+        "send_invoices_to_attention": contact.send_invoices_to_attention,
+        "send_invoices_to_email": contact.send_invoices_to_email,
+        "send_estimates_to_attention": contact.send_estimates_to_attention,
+        "send_estimates_to_email": contact.send_estimates_to_email,
+        "direct_debit": contact.direct_debit,
+        "sepa_active": contact.sepa_active,
+        "sepa_iban": contact.sepa_iban,
+        "sepa_iban_account_name": contact.sepa_iban_account_name,
+        "sepa_bic": contact.sepa_bic,
+        "sepa_mandate_id": contact.sepa_mandate_id,
+        "sepa_mandate_date": mandate_date.isoformat() if mandate_date else None,
+        "sepa_sequence_type": contact.sepa_sequence_type,
+        "credit_card_number": "",
+        "credit_card_reference": "",
+        "credit_card_type": None,
+        "tax_number_validated_at": None,
+        "tax_number_valid": None,
+        "invoice_workflow_id": None,
+        "estimate_workflow_id": None,
+        "si_identifier": contact.si_identifier,
+        "si_identifier_type": contact.si_identifier_type or None,
+        "moneybird_payments_mandate": False,
+        "created_at": iso_utc(contact.created_at),
+        "updated_at": iso_utc(contact.updated_at),
+        "version": version(contact),
+        "sales_invoices_url": sales_invoices_url(contact, base_url),
+        "notes": [render_note(n) for n in notes],
+        "custom_fields": [],
+        "contact_people": [],
+        "archived": contact.archived,
+        "events": [render_contact_event(e) for e in events],
+    }
+
+
+def version(contact: Contact) -> int:
+    """updated_at in whole epoch seconds: it grows with every change a client must fetch."""
+    return int(contact.updated_at.timestamp())
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class ContactView(MoneybirdView):
+    required_scopes = SCOPES
+
+    def render(self, contact: Contact) -> dict[str, Any]:
+        base_url = self.request.build_absolute_uri("/").rstrip("/")
+        return render_contact(contact, base_url=base_url)
+
+    def detail(self, pk: int | str, *, archived: bool = True) -> Contact:
+        contact = (
+            with_details(contacts_of(self.administration, archived=archived))
+            .filter(pk=_pk(str(pk)))
+            .first()
+        )
+        if contact is None:
+            raise NotFound("id")
+        return contact
+
+    def input(self, request: Request, *, partial: bool) -> dict[str, Any]:
+        data = validate_input(ContactInput, contact_body(request), partial=partial)
+        return _service_fields(data)
+
+
+class ContactListView(ContactView):
+    def get(self, request: Request, administration_id: str) -> Response:
+        page = page_from_request(request)
+        queryset = contacts_of(self.administration, archived=include_archived(request))
+        query = request.query_params.get("query")
+        if query:
+            queryset = search(queryset, query)
+        total = queryset.count()
+        contacts = with_details(queryset.order_by("id"))[page.offset : page.offset + page.size]
+        response = Response([self.render(c) for c in contacts])
+        response["X-Total-Count"] = str(total)
+        links = link_header(request, page, total=total)
+        if links:
+            response["Link"] = links
+        return response
+
+    def post(self, request: Request, administration_id: str) -> Response:
+        fields = self.input(request, partial=False)
+        with moneybird_errors():
+            contact = services.contact_create(
+                administration=self.administration, actor=request.user, **fields
+            )
+        return Response(self.render(self.detail(contact.pk)), status=201)
+
+
+class ContactDetailView(ContactView):
+    def get(self, request: Request, administration_id: str, pk: str) -> Response:
+        return Response(self.render(self.detail(pk, archived=include_archived(request))))
+
+    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+        contact = contact_get(self.administration, pk)
+        changes = self.input(request, partial=True)
+        with moneybird_errors():
+            services.contact_update(contact=contact, actor=request.user, changes=changes)
+        return Response(self.render(self.detail(pk)))
+
+    put = patch
+
+    def delete(self, request: Request, administration_id: str, pk: str) -> Response:
+        services.contact_delete(contact=contact_get(self.administration, pk), actor=request.user)
+        return Response(status=204)
+
+
+class ContactArchiveView(ContactView):
+    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+        services.contact_archive(contact=contact_get(self.administration, pk), actor=request.user)
+        return Response(status=204)
+
+
+class ContactByCustomerIdView(ContactView):
+    def get(self, request: Request, administration_id: str, customer_id: str) -> Response:
+        queryset = contacts_of(self.administration, archived=include_archived(request))
+        contact = with_details(queryset.filter(customer_id=customer_id)).first()
+        if contact is None:
+            raise NotFound("customer_id")
+        return Response(self.render(contact))
+
+
+class ContactSynchronizationView(ContactView):
+    def get(self, request: Request, administration_id: str) -> Response:
+        """Id and version of every contact, for a client to see which ones it must fetch."""
+        queryset = contacts_of(self.administration, archived=include_archived(request))
+        rows = queryset.order_by("id").values_list("id", "updated_at")
+        return Response([{"id": str(pk), "version": int(at.timestamp())} for pk, at in rows])
+
+    def post(self, request: Request, administration_id: str) -> Response:
+        """The contacts with the given ids, at most SYNC_MAX: the first SYNC_MAX distinct ids
+        given are looked up; ids of no contact here (unknown, foreign, malformed) are skipped."""
+        data = request.data
+        ids = data.get("ids") if isinstance(data, dict) else None
+        if ids is None or ids == [] or ids == "":
+            raise BadRequest("Ids is required", field="ids", code="required")
+        if not isinstance(ids, list):
+            raise BadRequest("Ids is invalid", field="ids", code="invalid")
+        wanted: dict[int, None] = {}  # ordered and distinct
+        for value in ids:
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                continue
+            text = str(value)
+            if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
+                wanted[int(text)] = None
+            if len(wanted) == SYNC_MAX:
+                break
+        contacts = with_details(contacts_of(self.administration).filter(pk__in=list(wanted)))
+        return Response([self.render(c) for c in contacts.order_by("id")])
+
+
+class ContactNoteCreateView(NoteCreateView):
+    required_scopes = SCOPES
+    entity_kwarg = "contact_id"
+
+    def get_entity(self, entity_id: str) -> Contact:
+        return contact_get(self.administration, entity_id, field="contact_id")
+
+
+class ContactNoteDeleteView(NoteDeleteView):
+    required_scopes = SCOPES
+    entity_kwarg = "contact_id"
+    subject_type = Contact.entity_type
+
+
+urlpatterns = [
+    moneybird_path("contacts", ContactListView, "mb-contacts"),
+    moneybird_path(
+        "contacts/synchronization", ContactSynchronizationView, "mb-contacts-synchronization"
+    ),
+    # Customer ids are free text ("customer-1"), so anything up to the next slash.
+    moneybird_path(
+        r"contacts/customer_id/(?P<customer_id>[^/]+?)",
+        ContactByCustomerIdView,
+        "mb-contact-by-customer-id",
+    ),
+    moneybird_path(rf"contacts/(?P<pk>{ID})", ContactDetailView, "mb-contact"),
+    moneybird_path(rf"contacts/(?P<pk>{ID})/archive", ContactArchiveView, "mb-contact-archive"),
+    moneybird_path(
+        rf"contacts/(?P<contact_id>{ID})/notes", ContactNoteCreateView, "mb-contact-notes"
+    ),
+    moneybird_path(
+        rf"contacts/(?P<contact_id>{ID})/notes/(?P<pk>{ID})",
+        ContactNoteDeleteView,
+        "mb-contact-note",
+    ),
+]

@@ -1,3 +1,158 @@
-"""Moneybird /api/v2 projects endpoints."""
+"""Moneybird's /api/v2/{administration_id}/projects, over administrations.services."""
 
-urlpatterns: list = []
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from administrations import services
+from administrations.filtersets import ProjectFilterSet
+from administrations.models import Administration, Project
+from administrations.selectors import project_get
+from common.api import validate_input
+from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.exceptions import BadRequest, NotFound
+from common.pagination import Page, link_header, page_from_request
+
+# "Each page contains 25 projects" (Moneybird), not the time entries' 50.
+PER_PAGE = 25
+
+
+class BudgetField(serializers.Field):
+    """Hours as Moneybird accepts them: a JSON number, a string such as "10", "10.0" or "10,0",
+    or null. Whole numbers come out as int; anything else goes on to the service, whose rule
+    (a whole, non-negative number of hours) then answers 422."""
+
+    default_error_messages = {"not_a_number": "is not a number"}
+    _PATTERN = re.compile(r"-?[0-9]+[,.]?[0-9]*")
+
+    def to_internal_value(self, data: Any) -> int | Decimal:
+        if isinstance(data, bool):
+            self.fail("not_a_number")
+        if isinstance(data, int):
+            return data
+        if isinstance(data, float):
+            number = Decimal(str(data))  # the JSON parser already refused NaN and Infinity
+        elif isinstance(data, str) and self._PATTERN.fullmatch(data.strip()):
+            number = Decimal(data.strip().replace(",", "."))
+        else:
+            self.fail("not_a_number")
+        return int(number) if number == number.to_integral_value() else number
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+class ProjectInput(serializers.Serializer):
+    # Blank and null names are the service's "can't be blank", as Moneybird reports them. Keys
+    # other than these two are ignored, as Moneybird's permitted parameters drop them.
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        error_messages={"invalid": "is not a string"},
+    )
+    budget = BudgetField(required=False, allow_null=True)
+
+
+class ProjectNotFound(APIException):
+    """GET of an unknown project: Moneybird answers this one without a "symbolic" part, unlike
+    its PATCH and DELETE, so the exception handler's generic branch renders {"error": ...}."""
+
+    status_code = 404
+    default_detail = "Record not found for model name: Project"
+    default_code = "not_found"
+
+
+def render_project(project: Project) -> dict[str, Any]:
+    return {
+        "id": str(project.pk),
+        "name": project.name,
+        "state": project.state,
+        "budget": project.budget,
+    }
+
+
+def projects_of(administration: Administration) -> QuerySet:
+    return Project.objects.filter(administration=administration)
+
+
+def _page(request: Request) -> Page:
+    """page/per_page as for every list, except that the projects list names a page below 1 as
+    Moneybird's example does: "Page is too small", symbolic "min"."""
+    try:
+        return page_from_request(request, default_size=PER_PAGE)
+    except BadRequest as exc:
+        raw = (request.query_params.get("page") or "").strip()
+        if exc.field == "page" and re.fullmatch(r"-?\d{1,19}", raw) and int(raw) < 1:
+            raise BadRequest("Page is too small", field="page", code="min") from None
+        raise
+
+
+class ProjectListView(MoneybirdView):
+    required_scopes = ("settings",)
+
+    def get(self, request: Request, administration_id: str) -> Response:
+        page = _page(request)
+        filterset = ProjectFilterSet.from_string(
+            request.query_params.get("filter"),
+            queryset=projects_of(self.administration),
+            administration=self.administration,
+            today=timezone.now().astimezone(self.administration.tz).date(),
+        )
+        queryset = filterset.qs.order_by("name", "id")
+        total = queryset.count()
+        projects = queryset[page.offset : page.offset + page.size]
+        response = Response([render_project(p) for p in projects])
+        response["X-Total-Count"] = str(total)
+        links = link_header(request, page, total=total)
+        if links:
+            response["Link"] = links
+        return response
+
+    def post(self, request: Request, administration_id: str) -> Response:
+        data = validate_input(ProjectInput, self.body(request, "project"))
+        project = services.project_create(
+            administration=self.administration,
+            actor=request.user,
+            name=data.pop("name", None),
+            **data,
+        )
+        return Response(render_project(project), status=201)
+
+
+class ProjectDetailView(MoneybirdView):
+    required_scopes = ("settings",)
+
+    def get(self, request: Request, administration_id: str, pk: str) -> Response:
+        try:
+            project = project_get(self.administration, pk)
+        except NotFound:
+            raise ProjectNotFound from None
+        return Response(render_project(project))
+
+    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+        project = project_get(self.administration, pk)
+        changes = validate_input(ProjectInput, self.body(request, "project"), partial=True)
+        project = services.project_update(project=project, actor=request.user, changes=changes)
+        return Response(render_project(project))
+
+    put = patch
+
+    def delete(self, request: Request, administration_id: str, pk: str) -> Response:
+        # Deleted, or archived when time entries use it; Moneybird answers 204 either way.
+        services.project_delete(project=project_get(self.administration, pk), actor=request.user)
+        return Response(status=204)
+
+
+urlpatterns = [
+    moneybird_path("projects", ProjectListView, "mb-projects"),
+    moneybird_path(rf"projects/(?P<pk>{ID})", ProjectDetailView, "mb-project"),
+]

@@ -1,3 +1,85 @@
-"""Moneybird /api/v2 users endpoints."""
+"""Moneybird's /api/v2/{administration_id}/users: the administration's members."""
 
-urlpatterns: list = []
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from administrations.models import Administration, Membership
+from common.api.moneybird import MoneybirdView, moneybird_path
+from common.exceptions import BadRequest
+from timeentries.api.moneybird import render_user
+
+# Moneybird's permission names, in the order it lists them.
+ALL_PERMISSIONS = (
+    "sales_invoices",
+    "documents",
+    "estimates",
+    "bank",
+    "settings",
+    "ownership",
+    "time_entries",
+)
+# Our roles in Moneybird's terms: an owner holds every permission, including ownership; an admin
+# is an employee with every permission but ownership; a member is an employee who only keeps
+# time. There are no accountants or API users here (a token acts as its user), so
+# include_accountants and include_api_users are accepted but add nobody.
+ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    Membership.Role.OWNER: ("owner", ALL_PERMISSIONS),
+    Membership.Role.ADMIN: ("employee", tuple(p for p in ALL_PERMISSIONS if p != "ownership")),
+    Membership.Role.MEMBER: ("employee", ("time_entries",)),
+}
+
+FLAGS = ("include_inactive", "include_accountants", "include_api_users")
+_TRUE = ("true", "1")
+_FALSE = ("false", "0", "")
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadRequest(f"{name} does not have a valid value", field=name, code="invalid")
+
+
+def render_member(membership: Membership, administration: Administration) -> dict[str, Any]:
+    """Moneybird's extended user; an inactive user is rendered in the base shape only, as in
+    Moneybird's include_inactive example."""
+    user = membership.user
+    if not user.is_active:
+        return render_user(user)
+    user_type, permissions = ROLES[membership.role]
+    return {
+        **render_user(user),
+        "email": user.email,
+        # Accounts are made by operators with a checked address; there is no unconfirmed state.
+        "email_validated": True,
+        # A user has no language or time zone of their own here: the administration's apply.
+        "language": administration.language,
+        "time_zone": administration.time_zone,
+        "user_type": user_type,
+        "permissions": list(permissions),
+    }
+
+
+class UserListView(MoneybirdView):
+    required_scopes = ("settings",)
+
+    def get(self, request: Request, administration_id: str) -> Response:
+        # Every flag is checked; only include_inactive can change who is listed.
+        flags = {name: _flag(request, name) for name in FLAGS}
+        memberships = (
+            Membership.objects.filter(administration=self.administration)
+            .select_related("user")
+            .order_by("created_at", "id")
+        )
+        if not flags["include_inactive"]:
+            memberships = memberships.filter(user__is_active=True)
+        return Response([render_member(m, self.administration) for m in memberships])
+
+
+urlpatterns = [
+    moneybird_path("users", UserListView, "mb-users"),
+]
