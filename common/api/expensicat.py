@@ -1,0 +1,131 @@
+"""The Expensicat dialect's base view and URL helper: /api/v1/<route>, the organization from the
+credential or the X-Organization-Id header, {"data": ...} bodies, cursor-paged lists."""
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+from django.urls import URLPattern, re_path
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from administrations.models import Administration, Membership
+from administrations.selectors import administration_for_user, administrations_for_user
+from common.errors import expensicat_exception_handler
+from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+
+ORGANIZATION_HEADER = "X-Organization-Id"
+# Any path segment: an id that is no number is a 404 in this dialect's shape, not the URL
+# resolver's.
+ID = r"[^/]+"
+
+
+def expensicat_path(route: str, view: Any, name: str) -> URLPattern:
+    return re_path(rf"^api/v1/{route}$", view.as_view(), name=name)
+
+
+def path_id(value: str) -> int:
+    """An id from the URL; anything that cannot be one is not found, like an unknown id."""
+    if value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
+        return int(value)
+    raise NotFound("id")
+
+
+def resolve_organization(request: Request) -> Administration:
+    """The organization a request acts on. A credential bound to one (a session JWT's claim, a
+    token restricted to an administration) decides; otherwise the user's only membership, and
+    with several the X-Organization-Id header must choose. The header may only repeat the bound
+    organization. Whatever the source, the answer passes through administration_for_user, so an
+    organization the user cannot reach is a 404 like one that does not exist."""
+    auth = request.auth
+    bound = getattr(auth, "organization_id", None) or getattr(auth, "administration_id", None)
+    header = request.headers.get(ORGANIZATION_HEADER)
+    token = auth if hasattr(auth, "administration_id") else None
+    if header is not None:
+        header = header.strip()
+        if bound is not None and header != str(bound):
+            raise NotFound(ORGANIZATION_HEADER)
+        chosen: int | str = header
+    elif bound is not None:
+        chosen = bound
+    else:
+        reachable_qs = administrations_for_user(user=request.user, token=token)
+        reachable = list(reachable_qs.values_list("pk", flat=True)[:2])
+        if not reachable:
+            raise NotFound("organization", "the user belongs to no organization")
+        if len(reachable) > 1:
+            raise BadRequest(
+                f"The user belongs to several organizations: send the {ORGANIZATION_HEADER} header",
+                field=ORGANIZATION_HEADER,
+                code="missing",
+            )
+        chosen = reachable[0]
+    try:
+        return administration_for_user(user=request.user, administration_id=chosen, token=token)
+    except NotFound:
+        raise NotFound(ORGANIZATION_HEADER if header is not None else "organization") from None
+
+
+@contextmanager
+def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
+    """Report the services' field names (started_at, contact_id) as this dialect's (start_time,
+    customer_id) in validation and not-found errors."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        errors: dict[str, list[FieldError]] = {}
+        for field, items in exc.errors.items():
+            errors.setdefault(names.get(field, field), []).extend(items)
+        raise ValidationFailed(errors) from None
+    except NotFound as exc:
+        if exc.field not in names:
+            raise
+        raise NotFound(names[exc.field], exc.message) from None
+
+
+class ExpensicatView(APIView):
+    """Authenticates the credential, checks the scopes of the method (reads or writes; any one
+    listed suffices), then resolves the organization."""
+
+    read_scopes: tuple[str, ...] = ("entries:read",)
+    write_scopes: tuple[str, ...] = ("entries:write",)
+    administration: Administration
+
+    @property
+    def required_scopes(self) -> tuple[str, ...]:
+        # Read by common.auth.HasRequiredScopes.
+        return self.read_scopes if self.request.method in SAFE_METHODS else self.write_scopes
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.administration = resolve_organization(request)
+
+    def get_exception_handler(self):
+        return expensicat_exception_handler
+
+    @cached_property
+    def role(self) -> str | None:
+        """The caller's role in the organization (owner, admin, member), looked up once."""
+        memberships = Membership.objects.filter(
+            administration=self.administration, user=self.request.user
+        )
+        return memberships.values_list("role", flat=True).first()
+
+    @property
+    def sees_everyone(self) -> bool:
+        """Owners and admins see the whole organization's records; members only their own."""
+        return self.role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+    def body(self, request: Request) -> dict[str, Any]:
+        if not isinstance(request.data, dict):
+            raise BadRequest("The request body must be a JSON object", field="body")
+        return request.data
+
+    def data(self, item: Any, status: int = 200) -> Response:
+        return Response({"data": item}, status=status)
+
+    def page(self, items: list[Any], next_cursor: str | None) -> Response:
+        return Response({"data": items, "meta": {"count": len(items), "next_cursor": next_cursor}})

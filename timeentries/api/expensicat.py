@@ -1,0 +1,214 @@
+"""Expensicat's /api/v1/time-entries, over timeentries.services."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.api import IdField, TimestampField, validate_input
+from common.api.expensicat import (
+    ID,
+    ExpensicatView,
+    expensicat_path,
+    fields_renamed,
+    path_id,
+)
+from common.exceptions import NotFound
+from common.pagination import Keyset
+from common.timefmt import iso_utc
+from timeentries import services
+from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
+from timeentries.models import TimeEntry
+from timeentries.selectors import time_entries_of
+
+# Expensicat's names for the services' fields (input keys, and error details).
+FIELD_NAMES = {"started_at": "start_time", "ended_at": "end_time"}
+SERVICE_NAMES = {v: k for k, v in FIELD_NAMES.items()}
+
+# Newest first, with the id breaking ties: the order of the index te_adm_started.
+KEYSET = Keyset(TimeEntry, "-started_at", "id")
+
+
+def _related() -> list[str]:
+    related = ["user", "project", "project__contact"]
+    # Joined once TimeEntry.sales_invoice exists (see _render_invoice).
+    if any(f.name == "sales_invoice" for f in TimeEntry._meta.get_fields()):
+        related.append("sales_invoice")
+    return related
+
+
+class TimeEntryCreateInput(serializers.Serializer):
+    start_time = TimestampField()
+    end_time = TimestampField(required=False, allow_null=True)
+    # A blank one is the service's to reject, together with anything else wrong.
+    description = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    project_id = IdField(required=False, allow_null=True)
+    billable = serializers.BooleanField(required=False)
+
+
+class TimeEntryUpdateInput(serializers.Serializer):
+    start_time = TimestampField(required=False)
+    # null makes the entry run again.
+    end_time = TimestampField(required=False, allow_null=True)
+    description = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+    project_id = IdField(required=False, allow_null=True)
+    billable = serializers.BooleanField(required=False)
+
+
+def _id(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _duration(entry: TimeEntry, now: datetime) -> int:
+    """Seconds worked: end (or now, while running) minus start minus pauses."""
+    end = entry.ended_at or now
+    return max(0, int((end - entry.started_at).total_seconds()) - entry.paused_duration)
+
+
+# --- invoice: TimeEntry.sales_invoice (invoices.SalesInvoice) ----------------------------------
+
+
+def _render_invoice(entry: TimeEntry) -> dict[str, Any] | None:
+    """The entry's invoice, or None. Read through getattr so that this dialect also runs on a
+    schema without TimeEntry.sales_invoice (then every entry renders invoice_id/invoice null)."""
+    invoice = getattr(entry, "sales_invoice", None)
+    if invoice is None:
+        return None
+    return {
+        "id": str(invoice.pk),
+        "number": invoice.invoice_id,  # None while the invoice is a draft
+        "status": invoice.state,
+        "date": invoice.invoice_date.isoformat() if invoice.invoice_date else None,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+    }
+
+
+# -------------------------------------------------------------------------------------------------
+
+
+def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
+    """One entry as Expensicat renders it; `entry` has _related() joined."""
+    user, project = entry.user, entry.project
+    invoice = _render_invoice(entry)
+    customer = project.contact if project is not None else None
+    return {
+        "id": str(entry.pk),
+        "organization_id": str(entry.administration_id),
+        "user_id": str(entry.user_id),
+        "project_id": _id(entry.project_id),
+        "start_time": iso_utc(entry.started_at),
+        "end_time": iso_utc(entry.ended_at),
+        "duration": _duration(entry, now),
+        "description": entry.description,
+        "billable": entry.billable,
+        "invoice_id": None if invoice is None else invoice["id"],
+        "created_at": iso_utc(entry.created_at),
+        "updated_at": iso_utc(entry.updated_at),
+        "user": {
+            "id": str(user.pk),
+            "full_name": user.display_name,
+            "email": user.email,
+            "avatar_url": user.avatar_url or None,
+        },
+        "project": None
+        if project is None
+        else {
+            "id": str(project.pk),
+            "name": project.name,
+            "customer_id": _id(project.contact_id),
+            # A number here (the document's type), a string on /v1/projects.
+            "hourly_rate": None if project.hourly_rate is None else float(project.hourly_rate),
+            "currency": project.currency,
+            "customer": None
+            if customer is None
+            else {"id": str(customer.pk), "name": customer.display_name},
+        },
+        "invoice": invoice,
+    }
+
+
+class TimeEntryView(ExpensicatView):
+    read_scopes = ("entries:read",)
+    write_scopes = ("entries:write",)
+
+    def visible(self) -> QuerySet:
+        """The entries the caller may see: the organization's, or only their own for a member."""
+        queryset = time_entries_of(self.administration)
+        if not self.sees_everyone:
+            queryset = queryset.filter(user=self.request.user)
+        return queryset
+
+    def entry_or_404(self, pk: str) -> TimeEntry:
+        entry = self.visible().select_related(*_related()).filter(pk=path_id(pk)).first()
+        if entry is None:
+            raise NotFound("id")
+        return entry
+
+    def render(self, entry: TimeEntry) -> dict[str, Any]:
+        return render_time_entry(entry, now=timezone.now())
+
+
+class TimeEntryListView(TimeEntryView):
+    def get(self, request: Request) -> Response:
+        page = KEYSET.page_from_request(request)
+        filterset = ExpensicatTimeEntryFilterSet.from_params(
+            request.query_params,
+            queryset=self.visible(),
+            administration=self.administration,
+            user=request.user,
+            sees_everyone=self.sees_everyone,
+        )
+        entries, next_cursor = KEYSET.paginate(filterset.qs.select_related(*_related()), page)
+        now = timezone.now()
+        return self.page([render_time_entry(e, now=now) for e in entries], next_cursor)
+
+    def post(self, request: Request) -> Response:
+        with fields_renamed(FIELD_NAMES):
+            data = validate_input(
+                TimeEntryCreateInput,
+                self.body(request),
+                context={"time_zone": self.administration.tz},
+            )
+            entry = services.time_entry_create(
+                administration=self.administration,
+                actor=request.user,
+                user_id=request.user.pk,
+                **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
+            )
+        return self.data(self.render(self.entry_or_404(str(entry.pk))), status=201)
+
+
+class TimeEntryDetailView(TimeEntryView):
+    def get(self, request: Request, pk: str) -> Response:
+        return self.data(self.render(self.entry_or_404(pk)))
+
+    def patch(self, request: Request, pk: str) -> Response:
+        entry = self.entry_or_404(pk)
+        with fields_renamed(FIELD_NAMES):
+            changes = validate_input(
+                TimeEntryUpdateInput,
+                self.body(request),
+                partial=True,
+                context={"time_zone": self.administration.tz},
+            )
+            services.time_entry_update(
+                entry=entry,
+                actor=request.user,
+                changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
+            )
+        return self.data(self.render(self.entry_or_404(pk)))
+
+    def delete(self, request: Request, pk: str) -> Response:
+        with fields_renamed(FIELD_NAMES):
+            services.time_entry_delete(entry=self.entry_or_404(pk), actor=request.user)
+        return Response(status=204)
+
+
+urlpatterns = [
+    expensicat_path("time-entries", TimeEntryListView, "ec-time-entries"),
+    expensicat_path(rf"time-entries/(?P<pk>{ID})", TimeEntryDetailView, "ec-time-entry"),
+]
