@@ -4,36 +4,20 @@ transaction and records its audit event in it."""
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import PROTECT, RESTRICT
 from django.utils import timezone
 
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
 from administrations.selectors import contact_get
-from common.auth import generate_token, hash_token
-from common.exceptions import ValidationFailed
+from common.auth import DEFAULT_SCOPES, KNOWN_SCOPES, generate_token, hash_token
+from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from notes.services import event_record, notes_delete_for
-
-KNOWN_SCOPES = frozenset(
-    {
-        "time_entries",
-        "settings",
-        "sales_invoices",
-        "documents",
-        "estimates",
-        "bank",
-        "entries:read",
-        "entries:write",
-        "invoices:read",
-        "invoices:write",
-        "team:read",
-    }
-)
-DEFAULT_SCOPES = ("time_entries", "settings", "sales_invoices")
 
 
 def _blank(field: str) -> ValidationFailed:
@@ -249,7 +233,9 @@ def token_create(
         prefix=secret[:8],
         scopes=sorted(set(scopes)),
     )
-    _token_event(token, "access_token_created", actor or user, {"name": name, "scopes": token.scopes})
+    _token_event(
+        token, "access_token_created", actor or user, {"name": name, "scopes": token.scopes}
+    )
     return token, secret
 
 
@@ -282,6 +268,7 @@ def token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
 
 # --- contacts -------------------------------------------------------------------------------
 
+# Text attributes: "" when empty; surrounding whitespace is dropped.
 CONTACT_FIELDS = (
     "company_name",
     "firstname",
@@ -294,7 +281,43 @@ CONTACT_FIELDS = (
     "city",
     "country",
     "customer_id",
+    "attention",
+    "tax_number",
+    "chamber_of_commerce",
+    "bank_account",
+    "send_invoices_to_attention",
+    "send_invoices_to_email",
+    "send_estimates_to_attention",
+    "send_estimates_to_email",
+    "sepa_iban",
+    "sepa_iban_account_name",
+    "sepa_bic",
+    "sepa_mandate_id",
+    "si_identifier",
+    "si_identifier_type",
 )
+# The other attributes: choices (None or "" means the default), flags and a date.
+CONTACT_OPTION_FIELDS = (
+    "delivery_method",
+    "email_ubl",
+    "direct_debit",
+    "sepa_active",
+    "sepa_mandate_date",
+    "sepa_sequence_type",
+)
+_CONTACT_FLAGS = ("email_ubl", "direct_debit", "sepa_active")
+_CONTACT_CHOICES = {
+    "delivery_method": Contact.DeliveryMethod,
+    "sepa_sequence_type": Contact.SepaSequenceType,
+}
+# With sepa_active, a mandate needs these (a BIC is optional for SEPA since 2016).
+_SEPA_REQUIRED = ("sepa_iban", "sepa_iban_account_name", "sepa_mandate_id", "sepa_mandate_date")
+# The code of "a contact needs a company name or a person's name"; the record as a whole breaks
+# it, so it is reported on "base".
+CONTACT_NAME_REQUIRED = "company_name_or_name_required"
+
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 
 
 def _next_customer_id(administration: Administration) -> str:
@@ -303,36 +326,128 @@ def _next_customer_id(administration: Administration) -> str:
         for c in Contact.objects.filter(administration=administration).values_list(
             "customer_id", flat=True
         )
-        if c.isdigit()
+        if c.isascii() and c.isdigit()
     ]
     return str(max(numbers, default=0) + 1)
 
 
-def _contact_validate(contact: Contact) -> None:
+def _contact_values(administration: Administration, fields: dict[str, Any]) -> dict[str, Any]:
+    """Normalise attributes as a client gives them; unknown names and wrong types are a 422."""
+    values: dict[str, Any] = {}
+    for field, value in fields.items():
+        if field in CONTACT_FIELDS:
+            value = "" if value is None else str(value).strip()
+            if field in ("sepa_iban", "sepa_bic"):
+                value = value.replace(" ", "").upper()
+            elif field == "country":
+                value = value.upper() or administration.country
+        elif field in _CONTACT_FLAGS:
+            if not isinstance(value, bool):
+                raise ValidationFailed.single(field, "invalid", "must be true or false")
+        elif field in _CONTACT_CHOICES:
+            value = value or _CONTACT_CHOICES[field].values[0]
+        elif field == "sepa_mandate_date":
+            if value is not None and not isinstance(value, date):
+                raise ValidationFailed.single(field, "invalid", "is not a valid date")
+        else:
+            raise ValidationFailed.single(field, "unknown", "is not a contact field")
+        values[field] = value
+    return values
+
+
+def _emails_valid(value: str) -> bool:
+    addresses = [a.strip() for a in value.split(",")]
+    try:
+        for address in addresses:
+            validate_email(address)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+def _iban_valid(value: str) -> bool:
+    if not _IBAN.fullmatch(value):
+        return False
+    digits = "".join(str(int(c, 36)) for c in value[4:] + value[:4])
+    return int(digits) % 97 == 1
+
+
+def _contact_errors(contact: Contact) -> dict[str, list[FieldError]]:
+    """Every rule the record as a whole breaks, reported together as Moneybird does."""
+    errors: dict[str, list[FieldError]] = {}
+
+    def add(field: str, code: str, message: str) -> None:
+        errors.setdefault(field, []).append(FieldError(code, message))
+
+    for field in CONTACT_FIELDS:
+        if field == "country":  # its format says more than its length
+            continue
+        limit = Contact._meta.get_field(field).max_length
+        if len(getattr(contact, field)) > limit:
+            add(field, "too_long", f"is too long (maximum is {limit} characters)")
+    if not (contact.company_name or contact.firstname or contact.lastname):
+        add("base", CONTACT_NAME_REQUIRED, "Company name or first/last name required")
+    if contact.country and not _COUNTRY.fullmatch(contact.country):
+        add("country", "invalid", "must be a two-letter ISO 3166 code")
+    if contact.email and not _emails_valid(contact.email):
+        add("email", "invalid", "is invalid")
+    for field in ("send_invoices_to_email", "send_estimates_to_email"):
+        if getattr(contact, field) and not _emails_valid(getattr(contact, field)):
+            add(field, "invalid", "should be one or more valid email addresses")
+    for field, choices in _CONTACT_CHOICES.items():
+        if getattr(contact, field) not in choices.values:
+            add(field, "inclusion", "is not included in the list")
+    if contact.sepa_iban and not _iban_valid(contact.sepa_iban):
+        add("sepa_iban", "invalid", "is not a valid IBAN")
+    if contact.sepa_bic and not _BIC.fullmatch(contact.sepa_bic):
+        add("sepa_bic", "invalid", "is not a valid BIC")
+    today = timezone.now().astimezone(contact.administration.tz).date()
+    if contact.sepa_mandate_date is not None and contact.sepa_mandate_date > today:
+        add("sepa_mandate_date", "not_in_future", "cannot be in the future")
+    if contact.sepa_active:
+        for field in _SEPA_REQUIRED:
+            if getattr(contact, field) in ("", None):
+                add(field, "blank", "can't be blank")
+    others = Contact.objects.filter(administration_id=contact.administration_id).exclude(
+        pk=contact.pk
+    )
+    if others.filter(customer_id=contact.customer_id).exists():
+        add("customer_id", "taken", "has already been taken")
+    if contact.sepa_mandate_id and others.filter(sepa_mandate_id=contact.sepa_mandate_id).exists():
+        add("sepa_mandate_id", "taken", "has already been taken")
+    return errors
+
+
+def _contact_save(contact: Contact, **kwargs: Any) -> None:
+    """Validate and save; a customer id taken by a concurrent request is a 422, not a 500."""
     if not contact.customer_id:
-        raise _blank("customer_id")
-    if not (contact.company_name.strip() or contact.firstname.strip() or contact.lastname.strip()):
-        raise ValidationFailed.single(
-            "base", "company_name_or_name_required", "Company name or first/last name required"
-        )
-    clash = Contact.objects.filter(
-        administration_id=contact.administration_id, customer_id=contact.customer_id
-    ).exclude(pk=contact.pk)
-    if clash.exists():
-        raise ValidationFailed.single("customer_id", "taken", "has already been taken")
+        # Serialise numbering within the administration.
+        Administration.objects.select_for_update().filter(pk=contact.administration_id).first()
+        contact.customer_id = _next_customer_id(contact.administration)
+    errors = _contact_errors(contact)
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        with transaction.atomic():
+            contact.save(**kwargs)
+    except IntegrityError:
+        raise ValidationFailed.single("customer_id", "taken", "has already been taken") from None
 
 
 @transaction.atomic
 def contact_create(*, administration: Administration, actor: User | None, **fields: Any) -> Contact:
-    unknown = set(fields) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ValidationFailed.single(sorted(unknown)[0], "unknown", "is not a contact field")
-    values = {k: ("" if v is None else str(v).strip()) for k, v in fields.items()}
+    """Create a contact from any of CONTACT_FIELDS and CONTACT_OPTION_FIELDS. An empty
+    customer_id gets the next free number, an empty country the administration's. `email` and
+    `send_invoices_to_email` are the same address unless both are given."""
+    values = _contact_values(administration, fields)
+    values.setdefault("country", administration.country)
+    email, invoices_to = values.get("email"), values.get("send_invoices_to_email")
+    if email and not invoices_to and _emails_valid(email):
+        values["send_invoices_to_email"] = email
+    elif invoices_to and not email and _emails_valid(invoices_to):
+        values["email"] = invoices_to.split(",")[0].strip()
     contact = Contact(administration=administration, **values)
-    if not contact.customer_id:
-        contact.customer_id = _next_customer_id(administration)
-    _contact_validate(contact)
-    contact.save(force_insert=True)
+    _contact_save(contact, force_insert=True)
     event_record(
         administration=administration, actor=actor, action="contact_created", entity=contact
     )
@@ -341,22 +456,25 @@ def contact_create(*, administration: Administration, actor: User | None, **fiel
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor: User | None, changes: dict[str, Any]) -> Contact:
+    """Change the given attributes only; `archived` too. An empty customer_id gets the next free
+    number. Records contact_changed with [old, new] per changed attribute (contact_archived or
+    contact_activated when only `archived` changed); no change records nothing."""
     current = Contact.objects.select_for_update().get(pk=contact.pk)
+    fields = {k: v for k, v in changes.items() if k != "archived"}
+    values = _contact_values(current.administration, fields)
+    if "archived" in changes:
+        values["archived"] = bool(changes["archived"])
     diff = {}
-    for field, value in changes.items():
-        if field not in (*CONTACT_FIELDS, "archived"):
-            raise ValidationFailed.single(field, "unknown", "is not a contact field")
-        value = (
-            bool(value) if field == "archived" else ("" if value is None else str(value).strip())
-        )
+    for field, value in values.items():
         old = getattr(current, field)
         if old != value:
             setattr(current, field, value)
-            diff[field] = [old, value]
+            diff[field] = [_plain(old), _plain(value)]
     if not diff:
         return current
-    _contact_validate(current)
-    current.save()
+    _contact_save(current)
+    if "customer_id" in diff:
+        diff["customer_id"][1] = current.customer_id
     action = "contact_changed"
     if diff.keys() == {"archived"}:
         action = "contact_archived" if current.archived else "contact_activated"
@@ -366,30 +484,61 @@ def contact_update(*, contact: Contact, actor: User | None, changes: dict[str, A
     return current
 
 
+@transaction.atomic
 def contact_archive(*, contact: Contact, actor: User | None) -> Contact:
-    return contact_update(contact=contact, actor=actor, changes={"archived": True})
+    """Archive an active contact; an archived one cannot be archived again (a 400, as Moneybird
+    answers)."""
+    current = Contact.objects.select_for_update().get(pk=contact.pk)
+    if current.archived:
+        raise BadRequest("Contact can not be archived", field="id", code="can_not_be_archived")
+    return contact_update(contact=current, actor=actor, changes={"archived": True})
 
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, actor: User | None) -> None:
-    if contact.time_entries.exists() or contact.projects.exists():
-        raise ValidationFailed.single(
-            "base", "contact_in_use", "Contact has time entries or projects; archive it instead"
-        )
+    """Delete a contact and its notes. One that other records keep (time entries, projects,
+    invoices: whatever refers to it with PROTECT) stays, and the 422 names them; archive it
+    instead, as deleting it would rewrite their history."""
+    current = Contact.objects.select_for_update().get(pk=contact.pk)
+    kept_by = _contact_kept_by(current)
+    if kept_by:
+        raise _contact_in_use(f"Contact has {' and '.join(kept_by)}; archive it instead")
     event_record(
-        administration=contact.administration,
+        administration=current.administration,
         actor=actor,
         action="contact_destroyed",
-        entity=contact,
-        data={"customer_id": contact.customer_id, "name": contact.display_name},
+        entity=current,
+        data={"customer_id": current.customer_id, "name": current.display_name},
     )
-    notes_delete_for(administration=contact.administration, entity=contact)
-    contact.delete()
+    notes_delete_for(administration=current.administration, entity=current)
+    try:
+        with transaction.atomic():
+            current.delete()
+    except IntegrityError:  # a reference made meanwhile (ProtectedError is an IntegrityError)
+        raise _contact_in_use("Contact is in use; archive it instead") from None
+
+
+def _contact_in_use(message: str) -> ValidationFailed:
+    return ValidationFailed.single("base", "contact_in_use", message)
+
+
+def _contact_kept_by(contact: Contact) -> list[str]:
+    """The kinds of records that refer to `contact` and keep it from being deleted."""
+    kinds = []
+    for relation in Contact._meta.related_objects:
+        if relation.on_delete not in (PROTECT, RESTRICT):
+            continue
+        referring = relation.related_model._default_manager.filter(**{relation.field.name: contact})
+        if referring.exists():
+            kinds.append(str(relation.related_model._meta.verbose_name_plural))
+    return sorted(kinds)
 
 
 # --- projects -------------------------------------------------------------------------------
 
 PROJECT_FIELDS = ("name", "state", "budget", "contact_id", "hourly_rate", "currency")
+PROJECT_NAME_MAX = Project._meta.get_field("name").max_length
+PROJECT_BUDGET_MAX = 2_147_483_647  # a PositiveIntegerField's ceiling on every database
 
 
 def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[Any]]:
@@ -398,15 +547,27 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
         if field not in PROJECT_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a project field")
         if field == "name":
-            value = (value or "").strip()
+            value = ("" if value is None else str(value)).strip()
             if not value:
                 raise _blank("name")
+            if len(value) > PROJECT_NAME_MAX:
+                # PostgreSQL would refuse the row (a 500); SQLite would silently keep it.
+                raise ValidationFailed.single(
+                    "name", "too_long", f"is too long (maximum is {PROJECT_NAME_MAX} characters)"
+                )
         elif field == "state" and value not in Project.State.values:
             raise ValidationFailed.single("state", "inclusion", "must be active or archived")
         elif field == "budget" and value is not None:
-            if not isinstance(value, int) or value < 0:
+            # bool is an int to Python, not a number of hours.
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValidationFailed.single(
                     "budget", "invalid", "must be a whole number of hours"
+                )
+            if value > PROJECT_BUDGET_MAX:
+                raise ValidationFailed.single(
+                    "budget",
+                    "less_than_or_equal_to",
+                    f"must be less than or equal to {PROJECT_BUDGET_MAX}",
                 )
         elif field == "contact_id" and value is not None:
             value = contact_get(project.administration, value, field="contact_id").pk
@@ -458,11 +619,16 @@ def project_create(
 
 @transaction.atomic
 def project_update(*, project: Project, actor: User | None, changes: dict[str, Any]) -> Project:
-    current = Project.objects.select_for_update().get(pk=project.pk)
+    current = _project_lock(project)
     diff = _project_apply(current, changes)
     if not diff:
         return current
-    current.save()
+    try:
+        with transaction.atomic():
+            current.save()
+    except IntegrityError:
+        # Another request took the name between our check and this write.
+        raise ValidationFailed.single("name", "taken", "has already been taken") from None
     action = "project_updated"
     if diff.keys() == {"state"}:
         action = "project_archived" if current.state == "archived" else "project_activated"
@@ -476,17 +642,29 @@ def project_update(*, project: Project, actor: User | None, changes: dict[str, A
 def project_delete(*, project: Project, actor: User | None) -> Project | None:
     """Deletes the project, or archives it when time entries still refer to it (Moneybird's
     rule). Returns the archived project, or None when it was deleted."""
-    if project.time_entries.exists():
-        return project_update(project=project, actor=actor, changes={"state": "archived"})
+    # The row lock orders this against a time entry being linked to the project meanwhile: that
+    # insert either commits first (and is seen below) or waits on the lock and then fails its
+    # foreign key, so a delete never trips over an entry (TimeEntry.project is PROTECT).
+    current = _project_lock(project)
+    if current.time_entries.exists():
+        return project_update(project=current, actor=actor, changes={"state": "archived"})
     event_record(
-        administration=project.administration,
+        administration=current.administration,
         actor=actor,
         action="project_destroyed",
-        entity=project,
-        data={"name": project.name},
+        entity=current,
+        data={"name": current.name},
     )
-    project.delete()
+    current.delete()
     return None
+
+
+def _project_lock(project: Project) -> Project:
+    """The project's row, locked for this transaction; NotFound when it is gone meanwhile."""
+    current = Project.objects.select_for_update().filter(pk=project.pk).first()
+    if current is None:
+        raise NotFound("id")
+    return current
 
 
 # --- user accounts (the admin's edits) ------------------------------------------------------
@@ -531,3 +709,49 @@ def user_update(*, user: User, actor: User | None, changes: dict[str, Any]) -> U
             administration=None, actor=actor, action="user_updated", entity=current, data=diff
         )
     return current
+
+
+# --- OAuth applications (the operators' registrations) --------------------------------------
+
+if TYPE_CHECKING:
+    from oauth2_provider.models import AbstractApplication
+
+
+@transaction.atomic
+def oauth_application_create(
+    *, name: str, redirect_uris: list[str] | tuple[str, ...], confidential: bool = False
+) -> tuple["AbstractApplication", str | None]:
+    """Register an OAuth2 client for the authorization-code flow (PKCE is required of public
+    clients). Returns the application and, for a confidential client, its secret: only a hash is
+    stored, so this is the one time it can be shown. An application belongs to no administration
+    (its users' consent decides what it reaches), so no audit event is written."""
+    from oauth2_provider.generators import generate_client_secret
+    from oauth2_provider.models import get_application_model
+
+    name = (name or "").strip()
+    if not name:
+        raise _blank("name")
+    uris = [uri.strip() for uri in redirect_uris if uri and uri.strip()]
+    if not uris:
+        raise _blank("redirect_uris")
+    model = get_application_model()
+    # A public client is never told its secret: it identifies itself by client_id and PKCE.
+    secret = generate_client_secret()
+    application = model(
+        name=name,
+        redirect_uris=" ".join(uris),
+        client_type=model.CLIENT_CONFIDENTIAL if confidential else model.CLIENT_PUBLIC,
+        authorization_grant_type=model.GRANT_AUTHORIZATION_CODE,
+        client_secret=secret,
+    )
+    try:
+        application.full_clean(exclude=["user"])
+    except DjangoValidationError as exc:
+        raise ValidationFailed(
+            {
+                field: [FieldError("invalid", message) for message in messages]
+                for field, messages in exc.message_dict.items()
+            }
+        ) from None
+    application.save()
+    return application, secret if confidential else None

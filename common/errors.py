@@ -8,7 +8,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from common.exceptions import BadRequest, NotFound, ScopeMissing, ValidationFailed
+from common.exceptions import BadRequest, NotFound, RateLimited, ScopeMissing, ValidationFailed
 
 
 def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -47,3 +47,73 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
         response.data = {"error": str(detail or response.data)}
     return response
+
+
+# --- Expensicat -------------------------------------------------------------------------------
+
+# Codes for DRF's own errors that have no domain exception of their own.
+_EXPENSICAT_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+}
+
+
+def expensicat_error_body(
+    code: str, message: str, details: dict[str, list[Any]] | None = None
+) -> dict[str, Any]:
+    """{"error": {"code", "message", "details"}}: the one error shape of the Expensicat API."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _expensicat(
+    status: int,
+    message: str,
+    details: dict[str, list[Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    code = _EXPENSICAT_CODES.get(status, "ERROR")
+    return Response(expensicat_error_body(code, message, details), status=status, headers=headers)
+
+
+def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Expensicat's shape for every error: 422 VALIDATION_ERROR with details per field, 404
+    NOT_FOUND (unknown and foreign ids alike), 400 BAD_REQUEST naming the parameter, 401
+    UNAUTHORIZED, 403 FORBIDDEN (also for a missing scope), 429 RATE_LIMITED."""
+    if isinstance(exc, ValidationFailed):
+        details = {f: [e.message for e in errs] for f, errs in exc.errors.items()}
+        return _expensicat(422, "Validation failed", details)
+    if isinstance(exc, NotFound):
+        return _expensicat(404, f"{exc.field}: {exc.message}", {exc.field: [exc.message]})
+    if isinstance(exc, Http404 | drf.NotFound):
+        return _expensicat(404, "record not found")
+    if isinstance(exc, BadRequest):
+        return _expensicat(400, exc.message, {exc.field: [exc.message]} if exc.field else None)
+    if isinstance(exc, ScopeMissing):
+        # Unlike Moneybird (401), a valid token without the scope is forbidden here.
+        return _expensicat(403, f"Token lacks the scope {exc.scope}", {"scope": [exc.scope]})
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
+        usage_headers = getattr(exc.usage, "headers", None)  # common.ratelimit.Usage
+        if callable(usage_headers):
+            headers.update(usage_headers())
+        return _expensicat(429, str(exc), headers=headers)
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return _expensicat(401, str(exc.detail), headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    if isinstance(exc, drf.ParseError):
+        return _expensicat(400, f"Invalid request body: {exc.detail}")
+    if isinstance(exc, drf.Throttled):
+        headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else None
+        return _expensicat(429, str(exc.detail), headers=headers)
+    if isinstance(exc, drf.APIException):
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, dict | list) else "Request failed"
+        return _expensicat(exc.status_code, message)
+    return None

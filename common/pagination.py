@@ -1,9 +1,14 @@
 """Moneybird's page/per_page paging with an RFC 8288 Link header."""
 
+import base64
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Model, Q, QuerySet
 from rest_framework.request import Request
 
 from common.exceptions import BadRequest
@@ -58,3 +63,98 @@ def link_header(request: Request, page: Page, *, total: int) -> str:
     if page.number > 1:
         links.append(f'<{url(min(page.number - 1, last))}>; rel="prev"')
     return ", ".join(links)
+
+
+# --- Expensicat's cursor paging -----------------------------------------------------------------
+
+CURSOR_LIMIT_DEFAULT = 20
+CURSOR_LIMIT_MAX = 100
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    limit: int
+    after: tuple | None  # the ordering values of the last row already seen
+
+
+class Keyset:
+    """An ordering on unique keys (e.g. ("-started_at", "id")) used as a cursor: a page is the
+    rows strictly after the last row seen, so rows inserted meanwhile shift nothing (unlike
+    OFFSET) and the query walks the index. The cursor is that row's key values, base64url JSON;
+    clients treat it as opaque."""
+
+    def __init__(self, model: type[Model], *ordering: str):
+        self.ordering = ordering
+        self.fields = [(name.lstrip("-"), name.startswith("-")) for name in ordering]
+        self.kinds = [model._meta.get_field(name).get_internal_type() for name, _ in self.fields]
+
+    def page_from_request(
+        self, request: Request, *, default_limit: int = CURSOR_LIMIT_DEFAULT
+    ) -> CursorPage:
+        raw = request.query_params.get("limit")
+        if raw is None or raw == "":
+            limit = default_limit
+        elif raw.isascii() and raw.isdigit() and 1 <= int(raw) <= CURSOR_LIMIT_MAX:
+            limit = int(raw)
+        else:
+            raise BadRequest(
+                f"limit must be a whole number from 1 to {CURSOR_LIMIT_MAX}", field="limit"
+            )
+        cursor = request.query_params.get("cursor")
+        return CursorPage(limit=limit, after=self.decode(cursor) if cursor else None)
+
+    def paginate(self, queryset: QuerySet, page: CursorPage) -> tuple[list, str | None]:
+        """The page's rows and the cursor of the next page (None on the last page)."""
+        queryset = queryset.order_by(*self.ordering)
+        if page.after is not None:
+            queryset = queryset.filter(self._after(page.after))
+        rows = list(queryset[: page.limit + 1])
+        if len(rows) <= page.limit:
+            return rows, None
+        rows = rows[: page.limit]
+        return rows, self.encode(rows[-1])
+
+    def _after(self, values: tuple) -> Q:
+        # (a, b) after (x, y) in the ordering: a beyond x, or a == x and b beyond y.
+        condition = Q()
+        for i, (name, descending) in enumerate(self.fields):
+            equal = {field: values[j] for j, (field, _) in enumerate(self.fields[:i])}
+            lookup = f"{name}__{'lt' if descending else 'gt'}"
+            condition |= Q(**equal, **{lookup: values[i]})
+        return condition
+
+    def encode(self, row: Any) -> str:
+        values = []
+        for name, _ in self.fields:
+            value = getattr(row, name)
+            values.append(value.isoformat() if isinstance(value, datetime) else str(value))
+        raw = json.dumps(values, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def decode(self, cursor: str) -> tuple:
+        try:
+            if len(cursor) > 512:
+                raise ValueError("too long")
+            values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            if not isinstance(values, list) or len(values) != len(self.fields):
+                raise ValueError("wrong number of values")
+            return tuple(self._value(k, v) for k, v in zip(self.kinds, values, strict=True))
+        # binascii.Error, UnicodeDecodeError and JSONDecodeError are all ValueErrors; a time
+        # near datetime's limits overflows when moved to UTC.
+        except (ValueError, TypeError, OverflowError):
+            raise BadRequest("cursor is invalid", field="cursor") from None
+
+    @staticmethod
+    def _value(kind: str, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise TypeError("cursor values are strings")
+        if kind == "DateTimeField":
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError("naive timestamp")
+            return parsed.astimezone(UTC)
+        if kind.endswith("IntegerField") or kind == "AutoField":
+            if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
+                raise ValueError("not an id")
+            return int(value)
+        return value

@@ -1,6 +1,7 @@
 """Settings for Uurwerk: one module, every difference between deployments comes from the
 environment (see .env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -28,9 +29,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "oauth2_provider",
     "django_filters",
     "common",
     "administrations",
+    "invoices",
     "notes",
     "timeentries",
 ]
@@ -118,7 +121,11 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["common.auth.ApiTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "common.auth.ApiTokenAuthentication",
+        "common.auth.JWTAuthentication",
+        "common.auth.OAuth2Authentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["common.auth.HasRequiredScopes"],
     "DEFAULT_RENDERER_CLASSES": ["common.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -128,6 +135,42 @@ REST_FRAMEWORK = {
 
 # Moneybird's default page size; the maximum is fixed by its API at 100.
 MONEYBIRD_PER_PAGE_DEFAULT = env_int("MONEYBIRD_PER_PAGE_DEFAULT", 50)
+
+# --- sign-in (common/signin.py): the login page, session JWTs and OAuth2 ---------------------
+LOGIN_URL = "signin-login"
+LOGIN_REDIRECT_URL = "signin-login"
+LOGOUT_REDIRECT_URL = "signin-login"
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 14)),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    # A password change ends every session JWT of that user.
+    "CHECK_REVOKE_TOKEN": True,
+}
+
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "common.signin.VocabularyScopes",
+    "OAUTH2_VALIDATOR_CLASS": "common.signin.OAuth2Validator",
+    "ACCESS_TOKEN_GENERATOR": "common.signin.oauth_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "common.signin.oauth_token_generator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_DAYS", 90) * 86400,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # PKCE is always required of public clients (common.signin.OAuth2Validator); this setting
+    # says whether confidential clients, which may always use it, must too.
+    "PKCE_REQUIRED": env_bool("OAUTH_PKCE_REQUIRED_FOR_CONFIDENTIAL", False),
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RFC 9700 (OAuth 2.0 Security Best Current Practice), all enforced: no implicit or
+    # password grant, S256 only, no tokens in query strings, `iss` in the authorization
+    # response, and tokens stored only as a SHA-256 checksum (like API tokens).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}
 
 # Requests per window (REQUESTS/SECONDS), per credential and per organization, per dialect.
 # Moneybird documents 150 requests per 5 minutes.

@@ -267,9 +267,9 @@ def test_create_token_with_scopes_and_one_administration():
     assert (token.administration, token.scopes) == (first, ["documents", "time_entries"])
     assert time_entries(first.pk, secret).status_code == 200
     assert time_entries(second.pk, secret).status_code == 404
-    assert list(Event.objects.filter(action="access_token_created").values_list("administration")) == [
-        (first.pk,)
-    ]
+    assert list(
+        Event.objects.filter(action="access_token_created").values_list("administration")
+    ) == [(first.pk,)]
 
 
 def test_create_token_without_the_scope_is_refused_by_the_api():
