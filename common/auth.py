@@ -81,6 +81,8 @@ class Grant:
     kind: GrantKind
     scopes: frozenset[str]
     administration_id: int | None = None
+    # Which credential this is (kind and record id), e.g. for per-credential rate limits.
+    credential_id: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", implied_scopes(self.scopes))
@@ -161,7 +163,12 @@ class ApiTokenAuthentication(BearerAuthentication):
         )
         if token is None:
             raise exceptions.AuthenticationFailed(INVALID)
-        grant = Grant("api_token", frozenset(token.scopes), token.administration_id)
+        grant = Grant(
+            "api_token",
+            frozenset(token.scopes),
+            token.administration_id,
+            credential_id=f"api_token:{token.pk}",
+        )
         return token.user, grant
 
 
@@ -180,7 +187,13 @@ class JWTAuthentication(BearerAuthentication):
             # Unknown or deactivated user, changed password, wrong token type: all the same.
             raise exceptions.AuthenticationFailed(INVALID) from None
         organization_id = token.get("organization_id")
-        return user, Grant("jwt", KNOWN_SCOPES, int(organization_id) if organization_id else None)
+        return user, Grant(
+            "jwt",
+            KNOWN_SCOPES,
+            int(organization_id) if organization_id else None,
+            # Per person, not per access token: renewing a JWT must not renew the allowance.
+            credential_id=f"jwt:{user.pk}",
+        )
 
 
 class OAuth2Authentication(BearerAuthentication):
@@ -194,7 +207,9 @@ class OAuth2Authentication(BearerAuthentication):
         # No user: a client-credentials token, which acts for nobody and so reaches nothing.
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(INVALID)
-        return user, Grant("oauth", frozenset(access_token.scope.split()))
+        return user, Grant(
+            "oauth", frozenset(access_token.scope.split()), credential_id=f"oauth:{access_token.pk}"
+        )
 
 
 # --- the one scope check -----------------------------------------------------------------------

@@ -11,6 +11,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from common.exceptions import BadRequest, NotFound, RateLimited, ScopeMissing, ValidationFailed
 
 
+def _rate_limit_headers(exc: RateLimited) -> dict[str, str]:
+    headers = {"Retry-After": str(exc.retry_after)}
+    usage_headers = getattr(exc.usage, "headers", None)  # common.ratelimit.Usage
+    if callable(usage_headers):
+        headers.update(usage_headers())
+    return headers
+
+
 def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Moneybird's shapes: {"error": "...", "symbolic": {...}} for 4xx, and
     {"error": {field: [msg]}, "details": {field: [{"error": code}]}} for 422."""
@@ -31,6 +39,12 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
         if exc.field:
             body["symbolic"] = {exc.field: exc.code}
         return Response(body, status=400)
+    if isinstance(exc, RateLimited):
+        return Response(
+            {"error": "Retry later", "symbolic": {"rate_limit": "exceeded"}},
+            status=429,
+            headers=_rate_limit_headers(exc),
+        )
     if isinstance(exc, ScopeMissing):
         # Moneybird answers a missing permission with 401, and its clients expect that.
         return Response({"error": str(exc)}, status=401)
@@ -100,11 +114,7 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
         # Unlike Moneybird (401), a valid token without the scope is forbidden here.
         return _expensicat(403, f"Token lacks the scope {exc.scope}", {"scope": [exc.scope]})
     if isinstance(exc, RateLimited):
-        headers = {"Retry-After": str(exc.retry_after)}
-        usage_headers = getattr(exc.usage, "headers", None)  # common.ratelimit.Usage
-        if callable(usage_headers):
-            headers.update(usage_headers())
-        return _expensicat(429, str(exc), headers=headers)
+        return _expensicat(429, str(exc), headers=_rate_limit_headers(exc))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         return _expensicat(401, str(exc.detail), headers={"WWW-Authenticate": 'Bearer realm="api"'})
     if isinstance(exc, drf.ParseError):

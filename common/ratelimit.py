@@ -82,3 +82,26 @@ def enforce(*, dialect: str, credential: str, organization: str | None) -> Usage
         worst = max(spent, key=lambda u: u.reset)
         raise RateLimited(retry_after=worst.reset, usage=Usage(worst.limit, 0, worst.reset))
     return min(usages, key=lambda u: (u.remaining, -u.reset))
+
+
+class RateLimitedViewMixin:
+    """For a dialect's base view: counts each authenticated request against its credential and
+    its organization, and puts the RateLimit-* headers on every response."""
+
+    rate_limit_dialect: str
+    _rate_usage: Usage | None = None
+
+    def check_rate_limit(self, request, organization_id: int | None) -> None:
+        credential = getattr(request.auth, "credential_id", "") or f"user:{request.user.pk}"
+        self._rate_usage = enforce(
+            dialect=self.rate_limit_dialect,
+            credential=credential,
+            organization=None if organization_id is None else str(organization_id),
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._rate_usage is not None:
+            for name, value in self._rate_usage.headers().items():
+                response.headers.setdefault(name, value)
+        return response

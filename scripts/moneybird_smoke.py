@@ -133,7 +133,7 @@ def walk(client: Client, administration_id: str | None) -> None:
         201,
         {
             "time_entry": {
-                "started_at": iso(now - timedelta(minutes=5)),
+                "started_at": iso(now - timedelta(minutes=1)),
                 "description": "Smoke timer",
             }
         },

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import AdministrationFactory, TokenFactory, member
@@ -28,6 +29,14 @@ class Api:
 
     def delete(self, path: str, **extra):
         return self.client.delete(self.url(path), **extra)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache, which outlives a test's database rollback."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

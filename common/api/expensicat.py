@@ -16,6 +16,7 @@ from administrations.models import Administration, Membership
 from administrations.selectors import administration_for_user, administrations_for_user
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.ratelimit import RateLimitedViewMixin
 
 ORGANIZATION_HEADER = "X-Organization-Id"
 # Any path segment: an id that is no number is a 404 in this dialect's shape, not the URL
@@ -86,10 +87,11 @@ def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
         raise NotFound(names[exc.field], exc.message) from None
 
 
-class ExpensicatView(APIView):
+class ExpensicatView(RateLimitedViewMixin, APIView):
     """Authenticates the credential, checks the scopes of the method (reads or writes; any one
     listed suffices), then resolves the organization."""
 
+    rate_limit_dialect = "expensicat"
     read_scopes: tuple[str, ...] = ("entries:read",)
     write_scopes: tuple[str, ...] = ("entries:write",)
     administration: Administration
@@ -102,6 +104,7 @@ class ExpensicatView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self.administration = resolve_organization(request)
+        self.check_rate_limit(request, self.administration.pk)
 
     def get_exception_handler(self):
         return expensicat_exception_handler

@@ -10,6 +10,7 @@ from administrations.models import Administration
 from administrations.selectors import administration_for_user
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
+from common.ratelimit import RateLimitedViewMixin
 
 ID = r"\d{1,19}"
 
@@ -21,9 +22,12 @@ def moneybird_path(route: str, view: Any, name: str) -> URLPattern:
     )
 
 
-class MoneybirdView(APIView):
+class MoneybirdView(RateLimitedViewMixin, APIView):
     """Authenticates the token, checks the view's scopes, then resolves the administration in
-    the URL through the one tenant choke point; a foreign or unknown one is a 404."""
+    the URL through the one tenant choke point (a foreign or unknown one is a 404), and counts
+    the request against the rate limits."""
+
+    rate_limit_dialect = "moneybird"
 
     required_scopes: tuple[str, ...] = ("time_entries",)
     administration: Administration
@@ -32,10 +36,13 @@ class MoneybirdView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        organization_id = None
         if self.resolves_administration:
             self.administration = administration_for_user(
                 user=request.user, administration_id=kwargs["administration_id"], token=request.auth
             )
+            organization_id = self.administration.pk
+        self.check_rate_limit(request, organization_id)
 
     def get_exception_handler(self):
         return moneybird_exception_handler

@@ -739,16 +739,23 @@ def test_every_credential_becomes_a_grant(administration, user, browser, applica
 
     token = TokenFactory(user=user, scopes=["entries:write"], administration=administration)
     _, grant = authenticate(ApiTokenAuthentication, token.secret)
-    assert grant == Grant("api_token", frozenset({"entries:write"}), administration.pk)
+    assert grant == Grant(
+        "api_token",
+        frozenset({"entries:write"}),
+        administration.pk,
+        credential_id=f"api_token:{token.pk}",
+    )
 
     access = obtain(email=user.email, password=PASSWORD).json()["access"]
     _, grant = authenticate(JWTAuthentication, access)
-    assert grant == Grant("jwt", KNOWN_SCOPES, administration.pk)
+    assert grant == Grant("jwt", KNOWN_SCOPES, administration.pk, credential_id=f"jwt:{user.pk}")
 
     issued = tokens_for(browser, application, scope="settings team:read")
     authenticated_user, grant = authenticate(OAuth2Authentication, issued["access_token"])
     assert authenticated_user == user
-    assert grant == Grant("oauth", frozenset({"settings", "team:read"}), None)
+    assert grant.kind == "oauth" and grant.credential_id.startswith("oauth:")
+    assert grant.scopes == Grant("oauth", frozenset({"settings", "team:read"})).scopes
+    assert grant.administration_id is None
 
     # Each class leaves the others' credentials alone.
     assert authenticate(ApiTokenAuthentication, access) is None
