@@ -1,13 +1,22 @@
 """Reads for tenants. `administration_for_user` is the one choke point through which a request
 reaches an administration: everything tenant-owned is then read through it."""
 
+from typing import Protocol
+
 from django.db.models import QuerySet
 
-from administrations.models import Administration, ApiToken, Contact, Project, User
+from administrations.models import Administration, Contact, Project, User
 from common.exceptions import NotFound
 
 
-def administrations_for_user(*, user: User, token: ApiToken | None = None) -> QuerySet:
+class Credential(Protocol):
+    """What a request's credential (common.auth.Grant, or an ApiToken) says about tenants: bound
+    to one administration, or (None) to every one its user is a member of."""
+
+    administration_id: int | None
+
+
+def administrations_for_user(*, user: User, token: Credential | None = None) -> QuerySet:
     qs = Administration.objects.filter(memberships__user=user)
     if token is not None and token.administration_id is not None:
         qs = qs.filter(pk=token.administration_id)
@@ -15,7 +24,7 @@ def administrations_for_user(*, user: User, token: ApiToken | None = None) -> Qu
 
 
 def administration_for_user(
-    *, user: User, administration_id: int | str, token: ApiToken | None = None
+    *, user: User, administration_id: int | str, token: Credential | None = None
 ) -> Administration:
     """The administration if this user (and token) may reach it; otherwise NotFound, the same
     answer as for an id that does not exist, so nothing leaks across tenants."""
