@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "oauth2_provider",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "common",
     "administrations",
     "invoices",
@@ -130,7 +132,49 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["common.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "common.errors.moneybird_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+# --- OpenAPI (common/openapi.py): /api/schema/, /api/docs/, /api/redoc/ ----------------------
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Uurwerk API",
+    "DESCRIPTION": (
+        "Time tracking in two dialects over one set of records: Moneybird's (/api/v2, "
+        "administrations, contacts, projects, users, time entries and notes) and Expensicat's "
+        "(/api/v1, organization, members, customers, projects and time entries). Every call "
+        "takes `Authorization: Bearer <credential>`: an API token, a session JWT from "
+        "/api/auth/token or an OAuth2 access token. Each dialect answers errors in its own shape."
+    ),
+    "VERSION": "1.0.0",
+    # Only the two API dialects; sign-in and OAuth2 are form and redirect flows, not JSON APIs.
+    "PREPROCESSING_HOOKS": ["common.openapi.only_api_dialects"],
+    # Stripped before the first path segment names an operation's tag ("time_entries").
+    "SCHEMA_PATH_PREFIX": r"/api/v[12]",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # One name per set of choices, wherever a schema uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStateEnum": "administrations.models.Project.State",
+        "SalesInvoiceStateEnum": "invoices.models.SalesInvoice.State",
+        "MembershipRoleEnum": "administrations.models.Membership.Role",
+        "ExpensicatErrorCodeEnum": "common.openapi.EXPENSICAT_ERROR_CODES",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # The three bearer credentials share one header, so they are one scheme, not one per
+    # authentication class.
+    "AUTHENTICATION_WHITELIST": [],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API token, a session JWT or an OAuth2 access token.",
+            }
+        }
+    },
+    "SECURITY": [{"bearerAuth": []}],
 }
 
 # Moneybird's default page size; the maximum is fixed by its API at 100.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("administrations.api.moneybird")),
     path("", include("timeentries.api.expensicat")),
     path("", include("administrations.api.expensicat")),
+    path("", include("common.apidocs")),
 ]
 
 handler404 = "config.urls.api_not_found"

@@ -3,6 +3,12 @@ over administrations.services and the tenant-scoped selectors."""
 
 from typing import Any
 
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +18,14 @@ from administrations.models import Administration, Contact, Membership, Project
 from administrations.selectors import contact_get, project_get
 from common.api import IdField, validate_input
 from common.api.expensicat import ID, ExpensicatView, expensicat_path, fields_renamed
+from common.openapi import (
+    EXPENSICAT_PAGING,
+    NO_CONTENT,
+    expensicat_data,
+    expensicat_page,
+    expensicat_responses,
+    id_parameter,
+)
 from common.pagination import Keyset
 from common.timefmt import iso_utc
 
@@ -31,6 +45,7 @@ PROJECT_SERVICE_NAMES = {"customer_id": "contact_id", "archived": "state"}
 PROJECT_FIELD_NAMES = {v: k for k, v in PROJECT_SERVICE_NAMES.items()}
 
 
+@extend_schema_serializer(component_name="ExpensicatProjectInput")
 class ProjectInput(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     customer_id = IdField(required=False, allow_null=True)
@@ -68,6 +83,29 @@ def render_project(project: Project) -> dict[str, Any]:
     }
 
 
+# What render_project answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="ExpensicatProject")
+class ProjectOutput(serializers.Serializer):
+    id = serializers.CharField()
+    organization_id = serializers.CharField()
+    name = serializers.CharField()
+    customer_id = serializers.CharField(allow_null=True)
+    hourly_rate = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    archived = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    customer = inline_serializer(
+        "ExpensicatProjectCustomer",
+        {"id": serializers.CharField(), "name": serializers.CharField()},
+        allow_null=True,
+    )
+
+
+PROJECT_DATA = expensicat_data("ExpensicatProject", ProjectOutput)
+PROJECT_PAGE = expensicat_page("ExpensicatProject", ProjectOutput)
+
+
 def _project(administration: Administration, pk: int | str) -> Project:
     project = project_get(administration, pk)
     # Joined for the rendering; project_get has already proved it is this organization's.
@@ -78,12 +116,24 @@ class ProjectListView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
 
+    @extend_schema(
+        operation_id="expensicat_projects_list",
+        summary="List projects",
+        parameters=EXPENSICAT_PAGING,
+        responses=expensicat_responses({200: PROJECT_PAGE}),
+    )
     def get(self, request: Request) -> Response:
         page = PROJECT_KEYSET.page_from_request(request)
         queryset = Project.objects.filter(administration=self.administration)
         projects, next_cursor = PROJECT_KEYSET.paginate(queryset.select_related("contact"), page)
         return self.page([render_project(p) for p in projects], next_cursor)
 
+    @extend_schema(
+        operation_id="expensicat_projects_create",
+        summary="Create a project",
+        request=ProjectInput,
+        responses=expensicat_responses({201: PROJECT_DATA}, 422),
+    )
     def post(self, request: Request) -> Response:
         with fields_renamed(PROJECT_FIELD_NAMES):
             data = validate_input(ProjectInput, self.body(request))
@@ -97,13 +147,25 @@ class ProjectListView(ExpensicatView):
         return self.data(render_project(_project(self.administration, project.pk)), status=201)
 
 
+@extend_schema(parameters=[id_parameter("id", "project")])
 class ProjectDetailView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
 
+    @extend_schema(
+        operation_id="expensicat_projects_retrieve",
+        summary="Get a project",
+        responses=expensicat_responses({200: PROJECT_DATA}),
+    )
     def get(self, request: Request, pk: str) -> Response:
         return self.data(render_project(_project(self.administration, pk)))
 
+    @extend_schema(
+        operation_id="expensicat_projects_update",
+        summary="Update a project",
+        request=ProjectInput,
+        responses=expensicat_responses({200: PROJECT_DATA}, 422),
+    )
     def patch(self, request: Request, pk: str) -> Response:
         project = project_get(self.administration, pk)
         with fields_renamed(PROJECT_FIELD_NAMES):
@@ -113,6 +175,16 @@ class ProjectDetailView(ExpensicatView):
             )
         return self.data(render_project(_project(self.administration, pk)))
 
+    @extend_schema(
+        operation_id="expensicat_projects_destroy",
+        summary="Delete (or archive) a project",
+        responses=expensicat_responses(
+            {
+                200: OpenApiResponse(PROJECT_DATA, description="Archived: time entries use it."),
+                204: NO_CONTENT,
+            }
+        ),
+    )
     def delete(self, request: Request, pk: str) -> Response:
         """204 when the project is gone; a project that time entries still use is archived
         instead (the services' rule), and answered with its archived state."""
@@ -130,14 +202,33 @@ CUSTOMER_SERVICE_NAMES = {"name": "company_name"}
 CUSTOMER_FIELD_NAMES = {"company_name": "name"}
 
 
+@extend_schema_serializer(component_name="ExpensicatCustomerCreateInput")
 class CustomerCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
     phone = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=64)
 
 
+@extend_schema_serializer(component_name="ExpensicatCustomerUpdateInput")
 class CustomerUpdateInput(CustomerCreateInput):
     archived = serializers.BooleanField(required=False)
+
+
+# What render_customer answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="ExpensicatCustomer")
+class CustomerOutput(serializers.Serializer):
+    id = serializers.CharField()
+    organization_id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    archived = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+CUSTOMER_DATA = expensicat_data("ExpensicatCustomer", CustomerOutput)
+CUSTOMER_PAGE = expensicat_page("ExpensicatCustomer", CustomerOutput)
 
 
 def render_customer(contact: Contact) -> dict[str, Any]:
@@ -161,12 +252,24 @@ class CustomerListView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
 
+    @extend_schema(
+        operation_id="expensicat_customers_list",
+        summary="List customers",
+        parameters=EXPENSICAT_PAGING,
+        responses=expensicat_responses({200: CUSTOMER_PAGE}),
+    )
     def get(self, request: Request) -> Response:
         page = CUSTOMER_KEYSET.page_from_request(request)
         queryset = Contact.objects.filter(administration=self.administration)
         contacts, next_cursor = CUSTOMER_KEYSET.paginate(queryset, page)
         return self.page([render_customer(c) for c in contacts], next_cursor)
 
+    @extend_schema(
+        operation_id="expensicat_customers_create",
+        summary="Create a customer",
+        request=CustomerCreateInput,
+        responses=expensicat_responses({201: CUSTOMER_DATA}, 422),
+    )
     def post(self, request: Request) -> Response:
         with fields_renamed(CUSTOMER_FIELD_NAMES):
             data = validate_input(CustomerCreateInput, self.body(request))
@@ -176,13 +279,25 @@ class CustomerListView(ExpensicatView):
         return self.data(render_customer(contact), status=201)
 
 
+@extend_schema(parameters=[id_parameter("id", "customer")])
 class CustomerDetailView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
 
+    @extend_schema(
+        operation_id="expensicat_customers_retrieve",
+        summary="Get a customer",
+        responses=expensicat_responses({200: CUSTOMER_DATA}),
+    )
     def get(self, request: Request, pk: str) -> Response:
         return self.data(render_customer(contact_get(self.administration, pk)))
 
+    @extend_schema(
+        operation_id="expensicat_customers_update",
+        summary="Update a customer",
+        request=CustomerUpdateInput,
+        responses=expensicat_responses({200: CUSTOMER_DATA}, 422),
+    )
     def patch(self, request: Request, pk: str) -> Response:
         contact = contact_get(self.administration, pk)
         with fields_renamed(CUSTOMER_FIELD_NAMES):
@@ -192,6 +307,11 @@ class CustomerDetailView(ExpensicatView):
             )
         return self.data(render_customer(contact))
 
+    @extend_schema(
+        operation_id="expensicat_customers_destroy",
+        summary="Delete a customer",
+        responses=expensicat_responses({204: NO_CONTENT}, 422),
+    )
     def delete(self, request: Request, pk: str) -> Response:
         contact = contact_get(self.administration, pk)
         with fields_renamed(CUSTOMER_FIELD_NAMES):
@@ -202,9 +322,32 @@ class CustomerDetailView(ExpensicatView):
 # --- organization and members ------------------------------------------------------------------
 
 
+# What OrganizationCurrentView answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="ExpensicatOrganization")
+class OrganizationOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    time_zone = serializers.CharField()
+    country = serializers.CharField()
+    language = serializers.CharField()
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices, allow_null=True, help_text="The caller's own role"
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
 class OrganizationCurrentView(ExpensicatView):
     read_scopes = write_scopes = ("team:read", "entries:read")
 
+    @extend_schema(
+        operation_id="expensicat_organizations_current",
+        summary="Get the organization the request acts on",
+        responses=expensicat_responses(
+            {200: expensicat_data("ExpensicatOrganization", OrganizationOutput)}
+        ),
+    )
     def get(self, request: Request) -> Response:
         organization = self.administration
         return self.data(
@@ -236,9 +379,26 @@ def render_member(membership: Membership) -> dict[str, Any]:
     }
 
 
+# What render_member answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="ExpensicatMember")
+class MemberOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="The user's id, as time entries carry it in user_id")
+    full_name = serializers.CharField()
+    email = serializers.EmailField()
+    avatar_url = serializers.URLField(allow_null=True)
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+    joined_at = serializers.DateTimeField()
+
+
 class MemberListView(ExpensicatView):
     read_scopes = write_scopes = ("team:read",)
 
+    @extend_schema(
+        operation_id="expensicat_members_list",
+        summary="List the organization's members",
+        parameters=EXPENSICAT_PAGING,
+        responses=expensicat_responses({200: expensicat_page("ExpensicatMember", MemberOutput)}),
+    )
     def get(self, request: Request) -> Response:
         page = MEMBER_KEYSET.page_from_request(request)
         queryset = Membership.objects.filter(administration=self.administration)

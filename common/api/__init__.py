@@ -3,6 +3,8 @@ ValidationFailed, and the input fields for ids and timestamps."""
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.exceptions import FieldError, ValidationFailed
@@ -33,6 +35,9 @@ def validate_input(
     return {k: v for k, v in serializer.validated_data.items() if k in data}
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[0-9]+$", "description": "A record id (a JSON number too)."}
+)
 class IdField(serializers.Field):
     """A record id as clients send it: a JSON number or a string of digits."""
 
@@ -51,6 +56,7 @@ class IdField(serializers.Field):
         return str(value)
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class TimestampField(serializers.Field):
     """ISO 8601 with any offset, or "2021-01-08 10:00:00 UTC"; no offset means the
     administration's time zone (context["time_zone"])."""

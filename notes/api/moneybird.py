@@ -4,6 +4,7 @@ Each resource subclasses the two views and says how to find its entity."""
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,15 +12,39 @@ from rest_framework.response import Response
 from common.api import IdField, validate_input
 from common.api.moneybird import MoneybirdView
 from common.exceptions import NotFound
+from common.openapi import NO_CONTENT, id_parameter, moneybird_responses
 from common.timefmt import from_db, iso_utc
 from notes import services
 from notes.models import Note
 
 
+@extend_schema_serializer(component_name="MoneybirdNoteInput")
 class NoteInput(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     todo = serializers.BooleanField(required=False)
     assignee_id = IdField(required=False, allow_null=True)
+
+
+# What render_note answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="MoneybirdNote")
+class NoteOutput(serializers.Serializer):
+    id = serializers.CharField()
+    administration_id = serializers.IntegerField()
+    entity_id = serializers.CharField(allow_null=True)
+    entity_type = serializers.CharField(help_text="TimeEntry, Contact, ...")
+    user_id = serializers.CharField(allow_null=True)
+    assignee_id = serializers.CharField(allow_null=True)
+    todo = serializers.BooleanField()
+    note = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    completed_by_id = serializers.CharField(allow_null=True)
+    todo_type = serializers.CharField(allow_null=True)
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+NOTE_BODY = inline_serializer("MoneybirdNoteWrite", {"note": NoteInput()})
 
 
 def _id(value: int | None) -> str | None:
@@ -67,6 +92,11 @@ class NoteCreateView(MoneybirdView):
     def get_entity(self, entity_id: str) -> models.Model:
         raise NotImplementedError
 
+    @extend_schema(
+        summary="Add a note or to-do",
+        request=NOTE_BODY,
+        responses=moneybird_responses({201: NoteOutput}, 400, 404, 422),
+    )
     def post(self, request: Request, **kwargs: Any) -> Response:
         entity = self.get_entity(kwargs[self.entity_kwarg])
         data = validate_input(NoteInput, self.body(request, "note"))
@@ -85,6 +115,11 @@ class NoteDeleteView(MoneybirdView):
     entity_kwarg: str
     subject_type: str
 
+    @extend_schema(
+        summary="Delete a note",
+        parameters=[id_parameter("id", "note")],
+        responses=moneybird_responses({204: NO_CONTENT}, 404),
+    )
     def delete(self, request: Request, **kwargs: Any) -> Response:
         note = Note.objects.filter(
             administration=self.administration,

@@ -5,6 +5,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +25,14 @@ from common.api.expensicat import (
     path_id,
 )
 from common.exceptions import NotFound
+from common.openapi import (
+    EXPENSICAT_PAGING,
+    NO_CONTENT,
+    expensicat_data,
+    expensicat_page,
+    expensicat_responses,
+    id_parameter,
+)
 from common.pagination import Keyset
 from common.timefmt import iso_utc
 from timeentries import services
@@ -41,6 +56,7 @@ def _related() -> list[str]:
     return related
 
 
+@extend_schema_serializer(component_name="ExpensicatTimeEntryCreateInput")
 class TimeEntryCreateInput(serializers.Serializer):
     start_time = TimestampField()
     end_time = TimestampField(required=False, allow_null=True)
@@ -50,6 +66,7 @@ class TimeEntryCreateInput(serializers.Serializer):
     billable = serializers.BooleanField(required=False)
 
 
+@extend_schema_serializer(component_name="ExpensicatTimeEntryUpdateInput")
 class TimeEntryUpdateInput(serializers.Serializer):
     start_time = TimestampField(required=False)
     # null makes the entry run again.
@@ -57,6 +74,64 @@ class TimeEntryUpdateInput(serializers.Serializer):
     description = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
     project_id = IdField(required=False, allow_null=True)
     billable = serializers.BooleanField(required=False)
+
+
+# What render_time_entry answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="ExpensicatTimeEntry")
+class TimeEntryOutput(serializers.Serializer):
+    id = serializers.CharField()
+    organization_id = serializers.CharField()
+    user_id = serializers.CharField()
+    project_id = serializers.CharField(allow_null=True)
+    start_time = serializers.DateTimeField()
+    end_time = serializers.DateTimeField(allow_null=True, help_text="null while running")
+    duration = serializers.IntegerField(help_text="Seconds worked, up to now while running")
+    description = serializers.CharField()
+    billable = serializers.BooleanField()
+    invoice_id = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    user = inline_serializer(
+        "ExpensicatTimeEntryUser",
+        {
+            "id": serializers.CharField(),
+            "full_name": serializers.CharField(),
+            "email": serializers.EmailField(),
+            "avatar_url": serializers.URLField(allow_null=True),
+        },
+    )
+    project = inline_serializer(
+        "ExpensicatTimeEntryProject",
+        {
+            "id": serializers.CharField(),
+            "name": serializers.CharField(),
+            "customer_id": serializers.CharField(allow_null=True),
+            "hourly_rate": serializers.FloatField(allow_null=True),
+            "currency": serializers.CharField(),
+            "customer": inline_serializer(
+                "ExpensicatTimeEntryCustomer",
+                {"id": serializers.CharField(), "name": serializers.CharField()},
+                allow_null=True,
+            ),
+        },
+        allow_null=True,
+    )
+    invoice = inline_serializer(
+        "ExpensicatTimeEntryInvoice",
+        {
+            "id": serializers.CharField(),
+            "number": serializers.CharField(allow_null=True, help_text="null while a draft"),
+            "status": serializers.CharField(),
+            "date": serializers.DateField(allow_null=True),
+            "due_date": serializers.DateField(allow_null=True),
+        },
+        allow_null=True,
+    )
+
+
+ENTRY_DATA = expensicat_data("ExpensicatTimeEntry", TimeEntryOutput)
+ENTRY_PAGE = expensicat_page("ExpensicatTimeEntry", TimeEntryOutput)
+ENTRY_ID = id_parameter("id", "time entry")
 
 
 def _id(value: int | None) -> str | None:
@@ -153,6 +228,26 @@ class TimeEntryView(ExpensicatView):
 
 
 class TimeEntryListView(TimeEntryView):
+    @extend_schema(
+        operation_id="expensicat_time_entries_list",
+        summary="List time entries, newest first",
+        description="Members see only their own entries; owners and admins everyone's.",
+        parameters=[
+            *EXPENSICAT_PAGING,
+            OpenApiParameter(
+                "start_date", OpenApiTypes.DATE, description="From this day (inclusive)."
+            ),
+            OpenApiParameter(
+                "end_date", OpenApiTypes.DATE, description="Up to this day (inclusive)."
+            ),
+            OpenApiParameter("q", str, description="Text the description contains."),
+            OpenApiParameter("project_id", str, description="Only this project's entries."),
+            OpenApiParameter(
+                "user_id", str, description='"me" or a member\'s id (owners and admins only).'
+            ),
+        ],
+        responses=expensicat_responses({200: ENTRY_PAGE}),
+    )
     def get(self, request: Request) -> Response:
         page = KEYSET.page_from_request(request)
         filterset = ExpensicatTimeEntryFilterSet.from_params(
@@ -166,6 +261,12 @@ class TimeEntryListView(TimeEntryView):
         now = timezone.now()
         return self.page([render_time_entry(e, now=now) for e in entries], next_cursor)
 
+    @extend_schema(
+        operation_id="expensicat_time_entries_create",
+        summary="Create a time entry",
+        request=TimeEntryCreateInput,
+        responses=expensicat_responses({201: ENTRY_DATA}, 422),
+    )
     def post(self, request: Request) -> Response:
         with fields_renamed(FIELD_NAMES):
             data = validate_input(
@@ -182,10 +283,23 @@ class TimeEntryListView(TimeEntryView):
         return self.data(self.render(self.entry_or_404(str(entry.pk))), status=201)
 
 
+@extend_schema(parameters=[ENTRY_ID])
 class TimeEntryDetailView(TimeEntryView):
+    @extend_schema(
+        operation_id="expensicat_time_entries_retrieve",
+        summary="Get a time entry",
+        responses=expensicat_responses({200: ENTRY_DATA}),
+    )
     def get(self, request: Request, pk: str) -> Response:
         return self.data(self.render(self.entry_or_404(pk)))
 
+    @extend_schema(
+        operation_id="expensicat_time_entries_update",
+        summary="Update a time entry",
+        description="Only the fields given change; end_time null makes the entry run again.",
+        request=TimeEntryUpdateInput,
+        responses=expensicat_responses({200: ENTRY_DATA}, 422),
+    )
     def patch(self, request: Request, pk: str) -> Response:
         entry = self.entry_or_404(pk)
         with fields_renamed(FIELD_NAMES):
@@ -202,6 +316,11 @@ class TimeEntryDetailView(TimeEntryView):
             )
         return self.data(self.render(self.entry_or_404(pk)))
 
+    @extend_schema(
+        operation_id="expensicat_time_entries_destroy",
+        summary="Delete a time entry",
+        responses=expensicat_responses({204: NO_CONTENT}, 422),
+    )
     def delete(self, request: Request, pk: str) -> Response:
         with fields_renamed(FIELD_NAMES):
             services.time_entry_delete(entry=self.entry_or_404(pk), actor=request.user)

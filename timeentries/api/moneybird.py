@@ -4,24 +4,40 @@ from datetime import date
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.models import Administration
+from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import NotFound
+from common.openapi import (
+    MONEYBIRD_PAGING,
+    NO_CONTENT,
+    id_parameter,
+    moneybird_filter,
+    moneybird_responses,
+    patch_and_put,
+)
 from common.pagination import link_header, page_from_request
 from common.timefmt import from_db, iso_utc
 from invoices.models import SalesInvoice
-from notes.api.moneybird import NoteCreateView, NoteDeleteView, render_note
+from notes.api.moneybird import NoteCreateView, NoteDeleteView, NoteOutput, render_note
 from timeentries import services
 from timeentries.filtersets import TimeEntryFilterSet
 from timeentries.models import TimeEntry
 from timeentries.selectors import time_entries_of, time_entry_detail, with_details
 
 
+@extend_schema_serializer(component_name="MoneybirdTimeEntryInput")
 class TimeEntryInput(serializers.Serializer):
     # Requiredness is the service's rule, so that a missing start and a missing description
     # are reported together, as Moneybird does.
@@ -36,6 +52,91 @@ class TimeEntryInput(serializers.Serializer):
     sales_invoice_id = IdField(required=False, allow_null=True)
     billable = serializers.BooleanField(required=False)
     paused_duration = serializers.IntegerField(required=False, allow_null=True)
+
+
+# --- documentation only (common/openapi.py): the shapes the render_* functions build ------------
+
+
+@extend_schema_serializer(component_name="MoneybirdUser")
+class UserOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="MoneybirdEvent")
+class EventOutput(serializers.Serializer):
+    administration_id = serializers.IntegerField()
+    user_id = serializers.CharField(allow_null=True)
+    action = serializers.CharField(help_text="e.g. time_entry_created")
+    link_entity_id = serializers.CharField(allow_null=True)
+    link_entity_type = serializers.CharField(allow_null=True)
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="MoneybirdTimeEntrySalesInvoice")
+class SalesInvoiceOutput(serializers.Serializer):
+    id = serializers.CharField()
+    administration_id = serializers.IntegerField()
+    contact_id = serializers.CharField()
+    invoice_id = serializers.CharField(allow_null=True, help_text="null while a draft")
+    state = serializers.ChoiceField(choices=SalesInvoice.State.choices)
+    invoice_date = serializers.DateField(allow_null=True)
+    due_date = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="MoneybirdTimeEntry")
+class TimeEntryOutput(serializers.Serializer):
+    id = serializers.CharField()
+    administration_id = serializers.IntegerField()
+    contact_id = serializers.CharField(allow_null=True)
+    project_id = serializers.CharField(allow_null=True)
+    sales_invoice_id = serializers.CharField(allow_null=True)
+    user_id = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text="null while running")
+    description = serializers.CharField()
+    paused_duration = serializers.IntegerField(help_text="seconds")
+    billable = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    contact = inline_serializer(
+        "MoneybirdTimeEntryContact",
+        {
+            "id": serializers.CharField(),
+            "firstname": serializers.CharField(allow_null=True),
+            "lastname": serializers.CharField(allow_null=True),
+            "company_name": serializers.CharField(allow_null=True),
+        },
+        allow_null=True,
+    )
+    user = UserOutput()
+    project = inline_serializer(
+        "MoneybirdTimeEntryProject",
+        {
+            "id": serializers.CharField(),
+            "name": serializers.CharField(),
+            "state": serializers.ChoiceField(choices=Project.State.choices),
+            "budget": serializers.IntegerField(allow_null=True, help_text="hours"),
+        },
+        allow_null=True,
+    )
+    sales_invoice = SalesInvoiceOutput(
+        allow_null=True,
+        required=False,
+        help_text="Left out for a token without the sales_invoices scope.",
+    )
+    events = EventOutput(many=True)
+    notes = NoteOutput(many=True)
+
+
+TIME_ENTRY_BODY = inline_serializer("MoneybirdTimeEntryWrite", {"time_entry": TimeEntryInput()})
+ENTRY_ID = id_parameter("id", "time entry")
 
 
 def _id(value: int | None) -> str | None:
@@ -162,6 +263,22 @@ def _rendered(
 class TimeEntryListView(MoneybirdView):
     required_scopes = ("time_entries",)
 
+    @extend_schema(
+        operation_id="moneybird_time_entries_list",
+        summary="List time entries",
+        parameters=[
+            moneybird_filter(
+                "Keys: state (all, open, non_billable), period (this_week, prev_month, "
+                "this_year, ..., YYYYMM..YYYYMM, YYYYMMDD..YYYYMMDD), contact_id, "
+                "include_nil_contacts, include_active, project_id, user_id, day. Without a "
+                "filter: period:this_year,state:all and no running entries; a filter given "
+                "replaces these defaults."
+            ),
+            OpenApiParameter("query", str, description="Text the description contains."),
+            *MONEYBIRD_PAGING,
+        ],
+        responses=moneybird_responses({200: TimeEntryOutput(many=True)}, 400, 404),
+    )
     def get(self, request: Request, administration_id: str) -> Response:
         page = page_from_request(request)
         filterset = TimeEntryFilterSet.from_string(
@@ -188,6 +305,13 @@ class TimeEntryListView(MoneybirdView):
             response["Link"] = links
         return response
 
+    @extend_schema(
+        operation_id="moneybird_time_entries_create",
+        summary="Create a time entry",
+        description="started_at and description are required; without ended_at the entry runs.",
+        request=TIME_ENTRY_BODY,
+        responses=moneybird_responses({201: TimeEntryOutput}, 400, 404, 422),
+    )
     def post(self, request: Request, administration_id: str) -> Response:
         data = validate_input(
             TimeEntryInput,
@@ -200,12 +324,25 @@ class TimeEntryListView(MoneybirdView):
         return Response(_rendered(request, self.administration, entry.pk), status=201)
 
 
+@extend_schema(parameters=[ENTRY_ID])
 class TimeEntryDetailView(MoneybirdView):
     required_scopes = ("time_entries",)
 
+    @extend_schema(
+        operation_id="moneybird_time_entries_retrieve",
+        summary="Get a time entry",
+        responses=moneybird_responses({200: TimeEntryOutput}, 404),
+    )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
         return Response(_rendered(request, self.administration, pk))
 
+    @patch_and_put(
+        "moneybird_time_entries_update",
+        summary="Update a time entry",
+        description="Only the attributes given change; ended_at null makes the entry run again.",
+        request=TIME_ENTRY_BODY,
+        responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 422),
+    )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = _entry_or_404(self.administration, pk)
         changes = validate_input(
@@ -219,6 +356,11 @@ class TimeEntryDetailView(MoneybirdView):
 
     put = patch
 
+    @extend_schema(
+        operation_id="moneybird_time_entries_destroy",
+        summary="Delete a time entry",
+        responses=moneybird_responses({204: NO_CONTENT}, 404, 422),
+    )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = _entry_or_404(self.administration, pk)
         services.time_entry_delete(entry=entry, actor=request.user)
@@ -228,6 +370,13 @@ class TimeEntryDetailView(MoneybirdView):
 class TimeEntryStopView(MoneybirdView):
     required_scopes = ("time_entries",)
 
+    @extend_schema(
+        operation_id="moneybird_time_entries_stop",
+        summary="Stop a running time entry",
+        parameters=[ENTRY_ID],
+        request=None,
+        responses=moneybird_responses({200: TimeEntryOutput}, 404, 422),
+    )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         services.time_entry_stop(entry=_entry_or_404(self.administration, pk), actor=request.user)
         return Response(_rendered(request, self.administration, pk))
@@ -236,11 +385,26 @@ class TimeEntryStopView(MoneybirdView):
 class TimeEntryResumeView(MoneybirdView):
     required_scopes = ("time_entries",)
 
+    @extend_schema(
+        operation_id="moneybird_time_entries_resume",
+        summary="Resume a stopped time entry",
+        parameters=[ENTRY_ID],
+        request=None,
+        responses=moneybird_responses({200: TimeEntryOutput}, 404, 422),
+    )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         services.time_entry_resume(entry=_entry_or_404(self.administration, pk), actor=request.user)
         return Response(_rendered(request, self.administration, pk))
 
 
+ENTRY_ID_OF_NOTE = id_parameter("time_entry_id", "time entry")
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="moneybird_time_entries_notes_create", parameters=[ENTRY_ID_OF_NOTE]
+    )
+)
 class TimeEntryNoteCreateView(NoteCreateView):
     required_scopes = ("time_entries",)
     entity_kwarg = "time_entry_id"
@@ -252,6 +416,11 @@ class TimeEntryNoteCreateView(NoteCreateView):
         return entry
 
 
+@extend_schema_view(
+    delete=extend_schema(
+        operation_id="moneybird_time_entries_notes_destroy", parameters=[ENTRY_ID_OF_NOTE]
+    )
+)
 class TimeEntryNoteDeleteView(NoteDeleteView):
     required_scopes = ("time_entries",)
     entity_kwarg = "time_entry_id"

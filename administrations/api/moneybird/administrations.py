@@ -5,12 +5,15 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 from django.urls import re_path
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations.models import Administration
 from administrations.selectors import administrations_for_user
 from common.api.moneybird import MoneybirdView
+from common.openapi import moneybird_responses
 from timeentries.models import TimeEntry
 
 
@@ -47,11 +50,31 @@ def render_administration(administration: Administration) -> dict[str, Any]:
     }
 
 
+# What render_administration answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="MoneybirdAdministration")
+class AdministrationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    language = serializers.CharField()
+    currency = serializers.CharField()
+    country = serializers.CharField()
+    time_zone = serializers.CharField()
+    access = serializers.CharField(help_text='Always "user"')
+    suspended = serializers.BooleanField()
+    period_locked_until = serializers.DateField(allow_null=True)
+    period_start_date = serializers.DateField()
+
+
 class AdministrationListView(MoneybirdView):
     # Any valid token may see which administrations it reaches.
     required_scopes = ()
     resolves_administration = False
 
+    @extend_schema(
+        operation_id="moneybird_administrations_list",
+        summary="List the administrations the credential reaches",
+        responses=moneybird_responses({200: AdministrationOutput(many=True)}),
+    )
     def get(self, request: Request) -> Response:
         first_entry = (
             TimeEntry.objects.filter(administration=OuterRef("pk"))

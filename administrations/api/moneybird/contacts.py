@@ -17,6 +17,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.crypto import salted_hmac
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,11 +36,18 @@ from administrations.selectors import contact_get
 from common.api import IdField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.openapi import (
+    MONEYBIRD_PAGING,
+    NO_CONTENT,
+    id_parameter,
+    moneybird_responses,
+    patch_and_put,
+)
 from common.pagination import link_header, page_from_request
 from common.timefmt import iso_utc
-from notes.api.moneybird import NoteCreateView, NoteDeleteView, render_note
+from notes.api.moneybird import NoteCreateView, NoteDeleteView, NoteOutput, render_note
 from notes.selectors import events_json, notes_json
-from timeentries.api.moneybird import render_event
+from timeentries.api.moneybird import EventOutput, render_event
 
 # Any one of these suffices. A token with none is told the first: "No access to sales_invoices".
 SCOPES = ("sales_invoices", "estimates", "documents", "bank", "settings")
@@ -71,6 +87,7 @@ class OptionalIdField(IdField):
         return super().validate_empty_values(data)
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class DateInputField(serializers.Field):
     """A calendar date as YYYY-MM-DD, zero padding optional ("2017-6-30"); "" or null for none."""
 
@@ -95,6 +112,21 @@ class DateInputField(serializers.Field):
         return value.isoformat()
 
 
+_CUSTOM_FIELD = {
+    "type": "object",
+    "properties": {"id": {"type": "string"}, "value": {"type": "string"}},
+    "required": ["id"],
+}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": _CUSTOM_FIELD},
+            {"type": "object", "additionalProperties": _CUSTOM_FIELD},
+        ]
+    }
+)
 class CustomFieldsInput(serializers.Field):
     """custom_fields_attributes: {"0": {"id": ..., "value": ...}, ...} or a list of such objects.
     Gives the custom field ids."""
@@ -138,6 +170,7 @@ ContactInput = type(
         "is_trusted": serializers.BooleanField(required=False),
     },
 )
+ContactInput = extend_schema_serializer(component_name="MoneybirdContactInput")(ContactInput)
 
 
 def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -312,6 +345,70 @@ def render_contact(contact: Contact, *, base_url: str) -> dict[str, Any]:
     }
 
 
+# What render_contact answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="MoneybirdContact")
+class ContactOutput(serializers.Serializer):
+    id = serializers.CharField()
+    administration_id = serializers.IntegerField()
+    company_name = serializers.CharField()
+    firstname = serializers.CharField()
+    lastname = serializers.CharField()
+    address1 = serializers.CharField()
+    address2 = serializers.CharField()
+    zipcode = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField()
+    phone = serializers.CharField()
+    delivery_method = serializers.ChoiceField(choices=Contact.DeliveryMethod.choices)
+    customer_id = serializers.CharField()
+    tax_number = serializers.CharField()
+    chamber_of_commerce = serializers.CharField()
+    bank_account = serializers.CharField()
+    is_trusted = serializers.BooleanField()
+    max_transfer_amount = serializers.CharField(allow_null=True)
+    attention = serializers.CharField()
+    email = serializers.CharField()
+    email_ubl = serializers.BooleanField()
+    send_invoices_to_attention = serializers.CharField()
+    send_invoices_to_email = serializers.CharField()
+    send_estimates_to_attention = serializers.CharField()
+    send_estimates_to_email = serializers.CharField()
+    direct_debit = serializers.BooleanField()
+    sepa_active = serializers.BooleanField()
+    sepa_iban = serializers.CharField()
+    sepa_iban_account_name = serializers.CharField()
+    sepa_bic = serializers.CharField()
+    sepa_mandate_id = serializers.CharField()
+    sepa_mandate_date = serializers.DateField(allow_null=True)
+    sepa_sequence_type = serializers.ChoiceField(choices=Contact.SepaSequenceType.choices)
+    credit_card_number = serializers.CharField()
+    credit_card_reference = serializers.CharField()
+    credit_card_type = serializers.CharField(allow_null=True)
+    tax_number_validated_at = serializers.DateTimeField(allow_null=True)
+    tax_number_valid = serializers.BooleanField(allow_null=True)
+    invoice_workflow_id = serializers.CharField(allow_null=True)
+    estimate_workflow_id = serializers.CharField(allow_null=True)
+    si_identifier = serializers.CharField()
+    si_identifier_type = serializers.CharField(allow_null=True)
+    moneybird_payments_mandate = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(help_text="updated_at in epoch seconds")
+    sales_invoices_url = serializers.URLField()
+    notes = NoteOutput(many=True)
+    custom_fields = serializers.ListField(child=serializers.DictField(), help_text="Always []")
+    contact_people = serializers.ListField(child=serializers.DictField(), help_text="Always []")
+    archived = serializers.BooleanField()
+    events = EventOutput(many=True)
+
+
+CONTACT_BODY = inline_serializer("MoneybirdContactWrite", {"contact": ContactInput()})
+CONTACT_ID = id_parameter("id", "contact")
+INCLUDE_ARCHIVED = OpenApiParameter(
+    "include_archived", bool, description="Also archived contacts (default false)."
+)
+
+
 def version(contact: Contact) -> int:
     """updated_at in whole epoch seconds: it grows with every change a client must fetch."""
     return int(contact.updated_at.timestamp())
@@ -343,6 +440,18 @@ class ContactView(MoneybirdView):
 
 
 class ContactListView(ContactView):
+    @extend_schema(
+        operation_id="moneybird_contacts_list",
+        summary="List contacts",
+        parameters=[
+            OpenApiParameter(
+                "query", str, description="Words that must each occur in a searched attribute."
+            ),
+            INCLUDE_ARCHIVED,
+            *MONEYBIRD_PAGING,
+        ],
+        responses=moneybird_responses({200: ContactOutput(many=True)}, 400, 404),
+    )
     def get(self, request: Request, administration_id: str) -> Response:
         page = page_from_request(request)
         queryset = contacts_of(self.administration, archived=include_archived(request))
@@ -358,6 +467,13 @@ class ContactListView(ContactView):
             response["Link"] = links
         return response
 
+    @extend_schema(
+        operation_id="moneybird_contacts_create",
+        summary="Create a contact",
+        description="A company name, a first name or a last name is required.",
+        request=CONTACT_BODY,
+        responses=moneybird_responses({201: ContactOutput}, 400, 404, 422),
+    )
     def post(self, request: Request, administration_id: str) -> Response:
         fields = self.input(request, partial=False)
         with moneybird_errors():
@@ -367,10 +483,23 @@ class ContactListView(ContactView):
         return Response(self.render(self.detail(contact.pk)), status=201)
 
 
+@extend_schema(parameters=[CONTACT_ID])
 class ContactDetailView(ContactView):
+    @extend_schema(
+        operation_id="moneybird_contacts_retrieve",
+        summary="Get a contact",
+        parameters=[INCLUDE_ARCHIVED],
+        responses=moneybird_responses({200: ContactOutput}, 400, 404),
+    )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
         return Response(self.render(self.detail(pk, archived=include_archived(request))))
 
+    @patch_and_put(
+        "moneybird_contacts_update",
+        summary="Update a contact",
+        request=CONTACT_BODY,
+        responses=moneybird_responses({200: ContactOutput}, 400, 404, 422),
+    )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         contact = contact_get(self.administration, pk)
         changes = self.input(request, partial=True)
@@ -380,18 +509,41 @@ class ContactDetailView(ContactView):
 
     put = patch
 
+    @extend_schema(
+        operation_id="moneybird_contacts_destroy",
+        summary="Delete a contact",
+        responses=moneybird_responses({204: NO_CONTENT}, 404, 422),
+    )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
         services.contact_delete(contact=contact_get(self.administration, pk), actor=request.user)
         return Response(status=204)
 
 
 class ContactArchiveView(ContactView):
+    @extend_schema(
+        operation_id="moneybird_contacts_archive",
+        summary="Archive a contact",
+        parameters=[CONTACT_ID],
+        request=None,
+        responses=moneybird_responses({204: NO_CONTENT}, 400, 404),
+    )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         services.contact_archive(contact=contact_get(self.administration, pk), actor=request.user)
         return Response(status=204)
 
 
 class ContactByCustomerIdView(ContactView):
+    @extend_schema(
+        operation_id="moneybird_contacts_by_customer_id",
+        summary="Get a contact by its customer id",
+        parameters=[
+            OpenApiParameter(
+                "customer_id", str, OpenApiParameter.PATH, description="The contact's customer_id."
+            ),
+            INCLUDE_ARCHIVED,
+        ],
+        responses=moneybird_responses({200: ContactOutput}, 400, 404),
+    )
     def get(self, request: Request, administration_id: str, customer_id: str) -> Response:
         queryset = contacts_of(self.administration, archived=include_archived(request))
         contact = with_details(queryset.filter(customer_id=customer_id)).first()
@@ -401,12 +553,37 @@ class ContactByCustomerIdView(ContactView):
 
 
 class ContactSynchronizationView(ContactView):
+    @extend_schema(
+        operation_id="moneybird_contacts_synchronization_list",
+        summary="List the id and version of every contact",
+        parameters=[INCLUDE_ARCHIVED],
+        responses=moneybird_responses(
+            {
+                200: inline_serializer(
+                    "MoneybirdContactVersion",
+                    {"id": serializers.CharField(), "version": serializers.IntegerField()},
+                    many=True,
+                )
+            },
+            400,
+            404,
+        ),
+    )
     def get(self, request: Request, administration_id: str) -> Response:
         """Id and version of every contact, for a client to see which ones it must fetch."""
         queryset = contacts_of(self.administration, archived=include_archived(request))
         rows = queryset.order_by("id").values_list("id", "updated_at")
         return Response([{"id": str(pk), "version": int(at.timestamp())} for pk, at in rows])
 
+    @extend_schema(
+        operation_id="moneybird_contacts_synchronization_fetch",
+        summary="Get contacts by their ids",
+        request=inline_serializer(
+            "MoneybirdContactIds",
+            {"ids": serializers.ListField(child=IdField(), max_length=SYNC_MAX)},
+        ),
+        responses=moneybird_responses({200: ContactOutput(many=True)}, 400, 404),
+    )
     def post(self, request: Request, administration_id: str) -> Response:
         """The contacts with the given ids, at most SYNC_MAX: the first SYNC_MAX distinct ids
         given are looked up; ids of no contact here (unknown, foreign, malformed) are skipped."""
@@ -429,6 +606,12 @@ class ContactSynchronizationView(ContactView):
         return Response([self.render(c) for c in contacts.order_by("id")])
 
 
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="moneybird_contacts_notes_create",
+        parameters=[id_parameter("contact_id", "contact")],
+    )
+)
 class ContactNoteCreateView(NoteCreateView):
     required_scopes = SCOPES
     entity_kwarg = "contact_id"
@@ -437,6 +620,12 @@ class ContactNoteCreateView(NoteCreateView):
         return contact_get(self.administration, entity_id, field="contact_id")
 
 
+@extend_schema_view(
+    delete=extend_schema(
+        operation_id="moneybird_contacts_notes_destroy",
+        parameters=[id_parameter("contact_id", "contact")],
+    )
+)
 class ContactNoteDeleteView(NoteDeleteView):
     required_scopes = SCOPES
     entity_kwarg = "contact_id"

@@ -6,6 +6,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -18,12 +24,23 @@ from administrations.selectors import project_get
 from common.api import validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import BadRequest, NotFound
+from common.openapi import (
+    MONEYBIRD_PAGING,
+    NO_CONTENT,
+    id_parameter,
+    moneybird_filter,
+    moneybird_responses,
+    patch_and_put,
+)
 from common.pagination import Page, link_header, page_from_request
 
 # "Each page contains 25 projects" (Moneybird), not the time entries' 50.
 PER_PAGE = 25
 
 
+@extend_schema_field(
+    {"type": "integer", "minimum": 0, "description": 'Hours; "10" and "10,0" are taken too.'}
+)
 class BudgetField(serializers.Field):
     """Hours as Moneybird accepts them: a JSON number, a string such as "10", "10.0" or "10,0",
     or null. Whole numbers come out as int; anything else goes on to the service, whose rule
@@ -49,6 +66,7 @@ class BudgetField(serializers.Field):
         return value
 
 
+@extend_schema_serializer(component_name="MoneybirdProjectInput")
 class ProjectInput(serializers.Serializer):
     # Blank and null names are the service's "can't be blank", as Moneybird reports them. Keys
     # other than these two are ignored, as Moneybird's permitted parameters drop them.
@@ -69,6 +87,18 @@ class ProjectNotFound(APIException):
     status_code = 404
     default_detail = "Record not found for model name: Project"
     default_code = "not_found"
+
+
+# What render_project answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="MoneybirdProject")
+class ProjectOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    state = serializers.ChoiceField(choices=Project.State.choices)
+    budget = serializers.IntegerField(allow_null=True, help_text="hours")
+
+
+PROJECT_BODY = inline_serializer("MoneybirdProjectWrite", {"project": ProjectInput()})
 
 
 def render_project(project: Project) -> dict[str, Any]:
@@ -99,6 +129,15 @@ def _page(request: Request) -> Page:
 class ProjectListView(MoneybirdView):
     required_scopes = ("settings",)
 
+    @extend_schema(
+        operation_id="moneybird_projects_list",
+        summary="List projects",
+        parameters=[
+            moneybird_filter("Key: state (active, archived, all; default active)."),
+            *MONEYBIRD_PAGING,
+        ],
+        responses=moneybird_responses({200: ProjectOutput(many=True)}, 400, 404),
+    )
     def get(self, request: Request, administration_id: str) -> Response:
         page = _page(request)
         filterset = ProjectFilterSet.from_string(
@@ -117,6 +156,12 @@ class ProjectListView(MoneybirdView):
             response["Link"] = links
         return response
 
+    @extend_schema(
+        operation_id="moneybird_projects_create",
+        summary="Create a project",
+        request=PROJECT_BODY,
+        responses=moneybird_responses({201: ProjectOutput}, 400, 404, 422),
+    )
     def post(self, request: Request, administration_id: str) -> Response:
         data = validate_input(ProjectInput, self.body(request, "project"))
         project = services.project_create(
@@ -128,9 +173,15 @@ class ProjectListView(MoneybirdView):
         return Response(render_project(project), status=201)
 
 
+@extend_schema(parameters=[id_parameter("id", "project")])
 class ProjectDetailView(MoneybirdView):
     required_scopes = ("settings",)
 
+    @extend_schema(
+        operation_id="moneybird_projects_retrieve",
+        summary="Get a project",
+        responses=moneybird_responses({200: ProjectOutput}, 404),
+    )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
         try:
             project = project_get(self.administration, pk)
@@ -138,6 +189,12 @@ class ProjectDetailView(MoneybirdView):
             raise ProjectNotFound from None
         return Response(render_project(project))
 
+    @patch_and_put(
+        "moneybird_projects_update",
+        summary="Update a project",
+        request=PROJECT_BODY,
+        responses=moneybird_responses({200: ProjectOutput}, 400, 404, 422),
+    )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         project = project_get(self.administration, pk)
         changes = validate_input(ProjectInput, self.body(request, "project"), partial=True)
@@ -146,6 +203,12 @@ class ProjectDetailView(MoneybirdView):
 
     put = patch
 
+    @extend_schema(
+        operation_id="moneybird_projects_destroy",
+        summary="Delete a project",
+        description="A project that time entries use is archived instead; 204 either way.",
+        responses=moneybird_responses({204: NO_CONTENT}, 404),
+    )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
         # Deleted, or archived when time entries use it; Moneybird answers 204 either way.
         services.project_delete(project=project_get(self.administration, pk), actor=request.user)

@@ -2,13 +2,16 @@
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations.models import Administration, Membership
 from common.api.moneybird import MoneybirdView, moneybird_path
 from common.exceptions import BadRequest
-from timeentries.api.moneybird import render_user
+from common.openapi import moneybird_responses
+from timeentries.api.moneybird import UserOutput, render_user
 
 # Moneybird's permission names, in the order it lists them.
 ALL_PERMISSIONS = (
@@ -64,9 +67,37 @@ def render_member(membership: Membership, administration: Administration) -> dic
     }
 
 
+# What render_member answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="MoneybirdAdministrationUser")
+class MemberOutput(UserOutput):
+    """A member; a deactivated one (include_inactive) has only the keys of MoneybirdUser."""
+
+    email = serializers.EmailField(required=False)
+    email_validated = serializers.BooleanField(required=False)
+    language = serializers.CharField(required=False)
+    time_zone = serializers.CharField(required=False)
+    user_type = serializers.ChoiceField(choices=["owner", "employee"], required=False)
+    permissions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ALL_PERMISSIONS), required=False
+    )
+
+
 class UserListView(MoneybirdView):
     required_scopes = ("settings",)
 
+    @extend_schema(
+        operation_id="moneybird_users_list",
+        summary="List the administration's users",
+        parameters=[
+            OpenApiParameter(name, bool, description=description)
+            for name, description in (
+                ("include_inactive", "Also list deactivated users."),
+                ("include_accountants", "Accepted; there are no accountants here."),
+                ("include_api_users", "Accepted; there are no API users here."),
+            )
+        ],
+        responses=moneybird_responses({200: MemberOutput(many=True)}, 400, 404),
+    )
     def get(self, request: Request, administration_id: str) -> Response:
         # Every flag is checked; only include_inactive can change who is listed.
         flags = {name: _flag(request, name) for name in FLAGS}

@@ -1,0 +1,264 @@
+"""The OpenAPI 3 description of both dialects (drf-spectacular): which routes it covers, the
+error shapes each dialect answers in and the parameters many operations share. The routes that
+serve the schema and its docs pages are in common/apidocs.py.
+
+The views are plain APIViews with hand-built bodies, so each operation says what it takes and
+answers with @extend_schema next to the view; the serializers used there only document."""
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import serializers
+
+from common.api.expensicat import ORGANIZATION_HEADER
+from common.errors import _EXPENSICAT_CODES
+from common.pagination import CURSOR_LIMIT_DEFAULT, CURSOR_LIMIT_MAX, MAX_PER_PAGE
+
+MONEYBIRD_PREFIX = "/api/v2/"
+EXPENSICAT_PREFIX = "/api/v1/"
+
+Endpoint = tuple[str, str, str, Any]  # (path, path_regex, method, view callback)
+
+
+# --- which routes: preprocessing hooks (settings.SPECTACULAR_SETTINGS) ------------------------
+
+
+def _under(endpoints: list[Endpoint], *prefixes: str) -> list[Endpoint]:
+    return [e for e in endpoints if e[0].startswith(prefixes)]
+
+
+def only_api_dialects(endpoints: list[Endpoint], **kwargs: Any) -> list[Endpoint]:
+    """Both dialects; the sign-in pages and OAuth2's form endpoints are not JSON APIs."""
+    return _under(endpoints, MONEYBIRD_PREFIX, EXPENSICAT_PREFIX)
+
+
+def only_moneybird(endpoints: list[Endpoint], **kwargs: Any) -> list[Endpoint]:
+    return _under(endpoints, MONEYBIRD_PREFIX)
+
+
+def only_expensicat(endpoints: list[Endpoint], **kwargs: Any) -> list[Endpoint]:
+    return _under(endpoints, EXPENSICAT_PREFIX)
+
+
+# --- what every operation of a dialect shares ----------------------------------------------------
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Tags each operation with its dialect and resource ("Moneybird: time entries"; notes get
+    their own tag) and adds the parameters every operation of a dialect takes. Operation ids
+    are given per operation (@extend_schema), prefixed by the dialect."""
+
+    @property
+    def dialect(self) -> str:
+        return "Moneybird" if self.path.startswith(MONEYBIRD_PREFIX) else "Expensicat"
+
+    def get_tags(self) -> list[str]:
+        if not self.path.startswith((MONEYBIRD_PREFIX, EXPENSICAT_PREFIX)):
+            return super().get_tags()
+        tokens = self._tokenize_path()
+        resource = "notes" if "notes" in tokens else tokens[0]
+        return [f"{self.dialect}: {resource.replace('_', ' ').replace('-', ' ')}"]
+
+    def get_description(self) -> str:
+        # The method's own docstring only: the base views' docstrings are about the code.
+        method = getattr(self.view, self.method.lower(), None)
+        return (inspect.getdoc(method) or "") if method is not None else ""
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = [*super().get_override_parameters(), RETRY_AFTER]
+        if self.path.startswith(EXPENSICAT_PREFIX):
+            return [ORGANIZATION, *parameters]
+        if "{administration_id}" in self.path:
+            return [ADMINISTRATION_ID, *parameters]
+        return parameters
+
+
+ADMINISTRATION_ID = OpenApiParameter(
+    "administration_id",
+    str,
+    OpenApiParameter.PATH,
+    pattern=r"^\d{1,19}$",
+    description="An administration the credential reaches (GET /api/v2/administrations).",
+)
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    int,
+    OpenApiParameter.HEADER,
+    response=[429],
+    description="Seconds until the rate-limit window resets.",
+)
+ORGANIZATION = OpenApiParameter(
+    ORGANIZATION_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="The organization to act on. Needed only when the credential is bound to none "
+    "and its user belongs to several; otherwise it may only repeat the bound one.",
+)
+
+
+def id_parameter(name: str, what: str) -> OpenApiParameter:
+    """A record id in the path: digits, as a string (ids are strings on the wire)."""
+    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=f"The {what}'s id.")
+
+
+# --- Moneybird's parameters ------------------------------------------------------------------
+
+MONEYBIRD_PAGING = [
+    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("per_page", int, description=f"Records per page, at most {MAX_PER_PAGE}."),
+    OpenApiParameter(
+        "X-Total-Count",
+        int,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="The number of records on all pages together.",
+    ),
+    OpenApiParameter(
+        "Link",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description='RFC 8288 links to the next and previous page (rel="next", rel="prev").',
+    ),
+]
+
+
+def moneybird_filter(description: str) -> OpenApiParameter:
+    grammar = "Terms `key:value` joined by commas; several values of a key joined by `|`."
+    return OpenApiParameter("filter", str, description=f"{grammar} {description}")
+
+
+# --- Expensicat's parameters -----------------------------------------------------------------
+
+EXPENSICAT_PAGING = [
+    OpenApiParameter("cursor", str, description="`meta.next_cursor` of the previous page; opaque."),
+    OpenApiParameter(
+        "limit",
+        int,
+        description=f"Records per page, 1 to {CURSOR_LIMIT_MAX} (default {CURSOR_LIMIT_DEFAULT}).",
+    ),
+]
+
+
+class CursorMeta(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Records on this page.")
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text="The `cursor` of the next page; null on the last page."
+    )
+
+
+def expensicat_data(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """Expensicat's envelope of one record, {"data": {...}}, as the component `<name>Data`."""
+    return inline_serializer(f"{name}Data", {"data": item()})
+
+
+def expensicat_page(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
+    """Expensicat's envelope of a page, {"data": [...], "meta": {"count", "next_cursor"}}, as
+    the component `<name>Page`."""
+    return inline_serializer(f"{name}Page", {"data": item(many=True), "meta": CursorMeta()})
+
+
+# --- the error shapes ----------------------------------------------------------------------------
+
+
+class MoneybirdError(serializers.Serializer):
+    error = serializers.CharField(help_text="What went wrong.")
+    symbolic = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text='The parameter at fault and a code, e.g. {"per_page": "max"} or '
+        '{"id": "not_found"}.',
+    )
+
+
+class MoneybirdFieldErrorCode(serializers.Serializer):
+    error = serializers.CharField(help_text='A code such as "blank" or "invalid".')
+
+
+class MoneybirdValidationError(serializers.Serializer):
+    error = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Messages per attribute, e.g. {"started_at": ["can\'t be blank"]}.',
+    )
+    details = serializers.DictField(
+        child=serializers.ListField(child=MoneybirdFieldErrorCode()),
+        help_text='Codes per attribute, e.g. {"started_at": [{"error": "blank"}]}.',
+    )
+
+
+# Every code common.errors.expensicat_exception_handler answers with ("ERROR" for the rest).
+EXPENSICAT_ERROR_CODES = [*dict.fromkeys(_EXPENSICAT_CODES.values()), "ERROR"]
+
+
+class ExpensicatErrorBody(serializers.Serializer):
+    code = serializers.ChoiceField(choices=EXPENSICAT_ERROR_CODES)
+    message = serializers.CharField()
+    details = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field or parameter; {} when there are none.",
+    )
+
+
+class ExpensicatError(serializers.Serializer):
+    error = ExpensicatErrorBody()
+
+
+_NOT_FOUND = "No such record here; a foreign one is not found either."
+_RATE_LIMITED = "Too many requests; Retry-After says after how many seconds to try again."
+_MONEYBIRD_ERRORS = {
+    400: "A malformed parameter (paging, filter) or body; `symbolic` names it.",
+    401: "No credential, an invalid or expired one, or one without the scope needed.",
+    404: _NOT_FOUND,
+    422: "The input breaks a rule; nothing was changed.",
+    429: _RATE_LIMITED,
+}
+_EXPENSICAT_ERRORS = {
+    400: "A malformed parameter or body, or X-Organization-Id is needed; `details` names it.",
+    401: "No credential, or an invalid or expired one.",
+    403: "The credential lacks the scope needed, or a member asks for others' records.",
+    404: _NOT_FOUND,
+    422: "The input breaks a rule (code VALIDATION_ERROR); nothing was changed.",
+    429: _RATE_LIMITED,
+}
+
+
+def moneybird_responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """`ok` and the error statuses of a Moneybird operation: 401 and 429 always, and `errors`.
+    A missing scope is a 401 here, as in Moneybird."""
+    responses = dict(ok)
+    for status in sorted({401, 429, *errors}):
+        shape = MoneybirdValidationError if status == 422 else MoneybirdError
+        responses[status] = OpenApiResponse(shape, description=_MONEYBIRD_ERRORS[status])
+    return responses
+
+
+def expensicat_responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """`ok` and the error statuses of an Expensicat operation: 400 (which organization), 401,
+    403 (scope), 404 (the organization) and 429 always, and `errors`."""
+    responses = dict(ok)
+    for status in sorted({400, 401, 403, 404, 429, *errors}):
+        responses[status] = OpenApiResponse(ExpensicatError, description=_EXPENSICAT_ERRORS[status])
+    return responses
+
+
+NO_CONTENT = OpenApiResponse(description="Done; no body.")
+
+
+def patch_and_put(operation_id: str, **kwargs: Any) -> Callable[[Any], Any]:
+    """@extend_schema for a `put = patch` method: one function serving two operations, each
+    with its own operation id (`operation_id` for PATCH, `<operation_id>_put` for PUT)."""
+
+    def decorator(function: Any) -> Any:
+        function = extend_schema(methods=["PATCH"], operation_id=operation_id)(function)
+        function = extend_schema(methods=["PUT"], operation_id=f"{operation_id}_put")(function)
+        return extend_schema(**kwargs)(function)
+
+    return decorator
