@@ -272,15 +272,16 @@ def test_a_draft_invoice_has_no_number_or_date(api, entry, second_invoice):
 
 
 def test_without_the_sales_invoices_scope_the_invoice_is_left_out(
-    make_api, administration, owner, entry, invoice
+    api, make_api, administration, owner, entry, invoice
 ):
     """The OpenAPI's DoesNotIncludeTheSalesInvoiceWhenTheApiUserHasNoAccessToSalesInvoices: the
     key is absent (not null); sales_invoice_id stays."""
     limited = make_api(administration, owner, scopes=("time_entries",))
     plain = make_entry(administration, owner, START - HOUR, description="Not invoiced")
-    response = limited.patch(
-        f"time_entries/{entry.pk}", {"time_entry": {"sales_invoice_id": invoice.pk}}
-    )
+    # Linking needs the scope (see below), so a fully scoped token links it.
+    linked = api.patch(f"time_entries/{entry.pk}", {"time_entry": {"sales_invoice_id": invoice.pk}})
+    assert linked.status_code == 200
+    response = limited.patch(f"time_entries/{entry.pk}", {"time_entry": {"billable": True}})
     assert response.status_code == 200
     assert "sales_invoice" not in response.json()
     assert response.json()["sales_invoice_id"] == str(invoice.pk)
@@ -462,3 +463,27 @@ def test_delete_after_the_locked_period_works(api, locked_and_open):
     assert not TimeEntry.objects.filter(pk=open_.pk).exists()
     assert TimeEntry.objects.filter(pk=locked.pk).exists()
     assert Event.objects.filter(entity_id=open_.pk, action="time_entry_destroyed").exists()
+
+
+def test_linking_an_invoice_needs_the_sales_invoices_scope(
+    administration, owner, make_api, invoice
+):
+    """Moneybird: "Api user needs access to both sales invoices and time entries"."""
+    api = make_api(administration, owner, scopes=("time_entries",))
+    before = snapshot()
+    body = {
+        "time_entry": {
+            "started_at": "2026-03-02 10:00:00 UTC",
+            "ended_at": "2026-03-02 11:00:00 UTC",
+            "description": "Invoiced work",
+            "sales_invoice_id": str(invoice.pk),
+        }
+    }
+    response = api.post("time_entries", body)
+    assert (response.status_code, response.json()) == (
+        401,
+        {"error": "No access to sales_invoices"},
+    )
+    assert snapshot() == before
+    del body["time_entry"]["sales_invoice_id"]
+    assert api.post("time_entries", body).status_code == 201

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
-from common.exceptions import NotFound
+from common.exceptions import NotFound, ScopeMissing
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
@@ -199,6 +199,20 @@ def shows_sales_invoices(request: Request) -> bool:
     return "sales_invoices" in (getattr(request.auth, "scopes", None) or ())
 
 
+def time_entry_input(view: MoneybirdView, request: Request, *, partial: bool) -> dict[str, Any]:
+    """The typed `time_entry` body. Linking an invoice also needs the sales_invoices scope:
+    Moneybird asks "access to both sales invoices and time entries" for it."""
+    data = validate_input(
+        TimeEntryInput,
+        view.body(request, "time_entry"),
+        partial=partial,
+        context={"time_zone": view.administration.tz},
+    )
+    if "sales_invoice_id" in data and not shows_sales_invoices(request):
+        raise ScopeMissing("sales_invoices")
+    return data
+
+
 def render_time_entry(entry: TimeEntry, *, sales_invoices: bool = True) -> dict[str, Any]:
     """One entry as Moneybird renders it; `entry` comes from selectors.with_details. Without
     `sales_invoices` (the token's scope) the `sales_invoice` key is left out altogether."""
@@ -313,11 +327,7 @@ class TimeEntryListView(MoneybirdView):
         responses=moneybird_responses({201: TimeEntryOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:
-        data = validate_input(
-            TimeEntryInput,
-            self.body(request, "time_entry"),
-            context={"time_zone": self.administration.tz},
-        )
+        data = time_entry_input(self, request, partial=False)
         entry = services.time_entry_create(
             administration=self.administration, actor=request.user, **data
         )
@@ -345,12 +355,7 @@ class TimeEntryDetailView(MoneybirdView):
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = _entry_or_404(self.administration, pk)
-        changes = validate_input(
-            TimeEntryInput,
-            self.body(request, "time_entry"),
-            partial=True,
-            context={"time_zone": self.administration.tz},
-        )
+        changes = time_entry_input(self, request, partial=True)
         services.time_entry_update(entry=entry, actor=request.user, changes=changes)
         return Response(_rendered(request, self.administration, pk))
 
