@@ -71,6 +71,33 @@ def render_note(note: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@extend_schema_serializer(component_name="MoneybirdEvent")
+class EventOutput(serializers.Serializer):
+    administration_id = serializers.IntegerField()
+    user_id = serializers.CharField(allow_null=True)
+    action = serializers.CharField(help_text="e.g. time_entry_created")
+    link_entity_id = serializers.CharField(allow_null=True)
+    link_entity_type = serializers.CharField(allow_null=True)
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def render_event(event: dict[str, Any]) -> dict[str, Any]:
+    created = iso_utc(from_db(event["created_at"]))
+    return {
+        "administration_id": event["administration_id"],
+        "user_id": _id(event["user_id"]),
+        "action": event["action"],
+        "link_entity_id": _id(event["link_entity_id"]),
+        "link_entity_type": event["link_entity_type"],
+        "data": event["data"] or {},
+        "created_at": created,
+        # Events are append-only: they are never updated after they are made.
+        "updated_at": created,
+    }
+
+
 def note_as_row(note: Note) -> dict[str, Any]:
     fields = ("id", "administration_id", "entity_id", "user_id", "assignee_id", "todo", "note")
     row = {f: getattr(note, f) for f in fields}

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from administrations.api.moneybird.users import UserOutput, render_user
 from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
@@ -28,9 +29,16 @@ from common.openapi import (
     patch_and_put,
 )
 from common.pagination import link_header, page_from_request
-from common.timefmt import from_db, iso_utc
+from common.timefmt import iso_utc
 from invoices.models import SalesInvoice
-from notes.api.moneybird import NoteCreateView, NoteDeleteView, NoteOutput, render_note
+from notes.api.moneybird import (
+    EventOutput,
+    NoteCreateView,
+    NoteDeleteView,
+    NoteOutput,
+    render_event,
+    render_note,
+)
 from timeentries import services
 from timeentries.filtersets import TimeEntryFilterSet
 from timeentries.models import TimeEntry
@@ -55,26 +63,6 @@ class TimeEntryInput(serializers.Serializer):
 
 
 # --- documentation only (common/openapi.py): the shapes the render_* functions build ------------
-
-
-@extend_schema_serializer(component_name="MoneybirdUser")
-class UserOutput(serializers.Serializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
-@extend_schema_serializer(component_name="MoneybirdEvent")
-class EventOutput(serializers.Serializer):
-    administration_id = serializers.IntegerField()
-    user_id = serializers.CharField(allow_null=True)
-    action = serializers.CharField(help_text="e.g. time_entry_created")
-    link_entity_id = serializers.CharField(allow_null=True)
-    link_entity_type = serializers.CharField(allow_null=True)
-    data = serializers.DictField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
 
 
 @extend_schema_serializer(component_name="MoneybirdTimeEntrySalesInvoice")
@@ -145,30 +133,6 @@ def _id(value: int | None) -> str | None:
 
 def _date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def render_user(user) -> dict[str, Any]:
-    return {
-        "id": str(user.pk),
-        "name": user.display_name,
-        "created_at": iso_utc(user.created_at),
-        "updated_at": iso_utc(user.updated_at),
-    }
-
-
-def render_event(event: dict[str, Any]) -> dict[str, Any]:
-    created = iso_utc(from_db(event["created_at"]))
-    return {
-        "administration_id": event["administration_id"],
-        "user_id": _id(event["user_id"]),
-        "action": event["action"],
-        "link_entity_id": _id(event["link_entity_id"]),
-        "link_entity_type": event["link_entity_type"],
-        "data": event["data"] or {},
-        "created_at": created,
-        # Events are append-only: they are never updated after they are made.
-        "updated_at": created,
-    }
 
 
 def render_sales_invoice(invoice: SalesInvoice) -> dict[str, Any]:

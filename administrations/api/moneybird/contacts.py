@@ -45,9 +45,15 @@ from common.openapi import (
 )
 from common.pagination import link_header, page_from_request
 from common.timefmt import iso_utc
-from notes.api.moneybird import NoteCreateView, NoteDeleteView, NoteOutput, render_note
+from notes.api.moneybird import (
+    EventOutput,
+    NoteCreateView,
+    NoteDeleteView,
+    NoteOutput,
+    render_event,
+    render_note,
+)
 from notes.selectors import events_json, notes_json
-from timeentries.api.moneybird import EventOutput, render_event
 
 # Any one of these suffices. A token with none is told the first: "No access to sales_invoices".
 SCOPES = ("sales_invoices", "estimates", "documents", "bank", "settings")

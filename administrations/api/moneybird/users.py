@@ -11,7 +11,25 @@ from administrations.models import Administration, Membership
 from common.api.moneybird import MoneybirdView, moneybird_path
 from common.exceptions import BadRequest
 from common.openapi import moneybird_responses
-from timeentries.api.moneybird import UserOutput, render_user
+from common.timefmt import iso_utc
+
+
+@extend_schema_serializer(component_name="MoneybirdUser")
+class UserOutput(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def render_user(user) -> dict[str, Any]:
+    return {
+        "id": str(user.pk),
+        "name": user.display_name,
+        "created_at": iso_utc(user.created_at),
+        "updated_at": iso_utc(user.updated_at),
+    }
+
 
 # Moneybird's permission names, in the order it lists them.
 ALL_PERMISSIONS = (
