@@ -1,12 +1,15 @@
 """Writes for notes, and the one function that records audit events."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models, transaction
 
 from administrations.models import Administration, User
 from administrations.selectors import member_get
+from common.db import insert_rows
 from common.exceptions import ValidationFailed
+from common.ids import new_id
 from notes.models import Event, Note
 
 
@@ -105,3 +108,34 @@ class _NoteSubject:
     def __init__(self, note: Note):
         self.entity_type = note.subject_type
         self.pk = note.entity_id
+
+
+def events_record_bulk(
+    *,
+    administration: Administration | None,
+    actor: User | None,
+    action: str,
+    entries: Iterable[tuple[Any, dict[str, Any] | None]],
+) -> int:
+    """event_record for many entities at once (bulk imports): one `action` event per
+    (entity, data) pair, shaped as event_record shapes one, written in one bulk insert inside
+    the caller's transaction. An entity is anything with `entity_type` and `pk`, so a bulk
+    writer need not build model instances. Returns the number of events."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events_record_bulk must run inside the transaction of the change")
+    rows = [
+        {
+            "id": new_id(),
+            "administration_id": administration.pk if administration is not None else None,
+            "user_id": actor.pk if actor is not None else None,
+            "action": action,
+            "subject_type": entity.entity_type,
+            "entity_id": entity.pk,
+            "link_entity_type": None,
+            "link_entity_id": None,
+            "data": data or {},
+        }
+        for entity, data in entries
+    ]
+    insert_rows(Event, rows)
+    return len(rows)

@@ -6,6 +6,9 @@ from administrations.models import Administration, Contact, Project
 from common.models import TimestampedModel
 from invoices.models import SalesInvoice
 
+# The entries an import has keyed; see TimeEntry.import_key.
+IMPORTED = ~Q(import_key="")
+
 
 class TimeEntry(TimestampedModel):
     entity_type = "TimeEntry"
@@ -32,6 +35,11 @@ class TimeEntry(TimestampedModel):
     paused_duration = models.PositiveIntegerField(default=0, help_text="Seconds, whole minutes")
     description = models.TextField()
     billable = models.BooleanField(default=True)
+    # Where an imported entry came from (import_time_entries): the source format and the tool's
+    # id or a SHA-256 of the normalised row. Re-importing a file finds its rows here and adds
+    # nothing. Internal: no API renders them.
+    import_source = models.CharField(max_length=32, blank=True, default="", editable=False)
+    import_key = models.CharField(max_length=100, blank=True, default="", editable=False)
 
     class Meta:
         # Newest first; entries that start together stay in creation order, as Moneybird lists.
@@ -60,6 +68,13 @@ class TimeEntry(TimestampedModel):
                 fields=["administration", "user"],
                 condition=Q(ended_at__isnull=True),
                 name="time_entry_one_running_per_user",
+            ),
+            # Also the index the import's "already present?" lookup uses (it repeats the
+            # condition so that PostgreSQL can pick this partial index).
+            models.UniqueConstraint(
+                fields=["administration", "import_source", "import_key"],
+                condition=IMPORTED,
+                name="time_entry_import_key_unique",
             ),
         ]
 

@@ -1,0 +1,77 @@
+"""Toggl Track's detailed report, exported as CSV.
+
+Columns: User, Email, Client, Project, Task, Description, Billable, Start date, Start time,
+End date, End time, Duration, Tags, Amount (...). Dates as the exporting user set them
+(YYYY-MM-DD by default), times as 13:30:00 or 1:30:00 PM, local to the workspace; they are read
+in the administration's time zone. Tags and amounts are not kept. An entry without a description
+takes its task's name. Toggl's CSV carries no entry id: rows are keyed by their content.
+"""
+
+from datetime import tzinfo
+
+from timeentries.imports.reading import (
+    Header,
+    Records,
+    cell_value,
+    convert_rows,
+    parse_bool,
+    start_and_end,
+)
+from timeentries.imports.rows import ImportRow
+
+NAME = "toggl"
+SOURCE = "toggl"
+REQUIRED = ("Email", "Description", "Start date", "Start time", "End date", "End time")
+
+COLUMNS = {
+    "user": "Email",
+    "description": "Description",
+    "started_at": "Start date",
+    "ended_at": "End time",
+    "paused_duration": "Duration",
+    "project": "Project",
+    "contact": "Client",
+    "billable": "Billable",
+    "start_date": "Start date",
+    "start_time": "Start time",
+    "end_date": "End date",
+    "end_time": "End time",
+    "duration": "Duration",
+    "base": "Start date",
+}
+
+
+def matches(header: Header) -> bool:
+    # Clockify's columns are alike but for their capitals and its "Duration (h)".
+    return not header.missing(REQUIRED) and "User" in header and "Duration (h)" not in header
+
+
+def parse(header: Header, records: Records, *, tz: tzinfo, day_first: bool = False):
+    col = {name: header.getter(column) for name, column in COLUMNS.items()}
+    name, task = header.getter("User"), header.getter("Task")
+
+    def convert(number: int, record: list[str]) -> ImportRow:
+        started, ended = start_and_end(
+            start_date=col["start_date"](record),
+            start_time=col["start_time"](record),
+            end_date=col["end_date"](record),
+            end_time=col["end_time"](record),
+            duration=col["duration"](record),
+            tz=tz,
+            day_first=day_first,
+            columns=COLUMNS,
+        )
+        return ImportRow(
+            row=number,
+            started_at=started,
+            ended_at=ended,
+            description=col["description"](record) or task(record),
+            user_email=col["user"](record).lower(),
+            user_name=name(record),
+            project=col["project"](record),
+            contact=col["contact"](record),
+            billable=cell_value(parse_bool, col["billable"](record), COLUMNS["billable"]),
+            columns=COLUMNS,
+        )
+
+    return convert_rows(records, convert)
