@@ -20,5 +20,16 @@ def with_details(queryset: QuerySet) -> QuerySet:
     )
 
 
+LIST_ORDER = ("-started_at", "id")
+
+
+def page_with_details(queryset: QuerySet, *, offset: int, limit: int) -> QuerySet:
+    """One page of `queryset` with its details, still one statement: the page's ids are found
+    first on the index (a deferred join), and only those rows are joined and get their events
+    and notes aggregated, so a deep page does not pay for the rows it skips."""
+    page_ids = queryset.order_by(*LIST_ORDER).values("pk")[offset : offset + limit]
+    return with_details(TimeEntry.objects.filter(pk__in=page_ids)).order_by(*LIST_ORDER)
+
+
 def time_entry_detail(administration: Administration, entry_id: int) -> TimeEntry | None:
     return with_details(time_entries_of(administration).filter(pk=entry_id)).first()

@@ -42,7 +42,7 @@ from notes.api.moneybird import (
 from timeentries import services
 from timeentries.filtersets import TimeEntryFilterSet
 from timeentries.models import TimeEntry
-from timeentries.selectors import time_entries_of, time_entry_detail, with_details
+from timeentries.selectors import page_with_details, time_entries_of, time_entry_detail
 
 
 @extend_schema_serializer(component_name="MoneybirdTimeEntryInput")
@@ -272,9 +272,7 @@ class TimeEntryListView(MoneybirdView):
         total = queryset.count()
         if total == 0:
             filterset.check_references()
-        entries = with_details(queryset.order_by("-started_at", "id"))[
-            page.offset : page.offset + page.size
-        ]
+        entries = page_with_details(queryset, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)
         response = Response([render_time_entry(e, sales_invoices=shown) for e in entries])
         response["X-Total-Count"] = str(total)
