@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from common.exceptions import BadRequest
 
@@ -44,6 +45,16 @@ def page_from_request(request: Request, *, default_size: int | None = None) -> P
     if number is None or number < 1 or number > 10**9:
         raise BadRequest("page does not have a valid value", field="page", code="invalid")
     return Page(number=number, size=size)
+
+
+def paged_response(request: Request, page: Page, items: list[Any], *, total: int) -> Response:
+    """A Moneybird list page: the items, X-Total-Count and, when there are neighbours, Link."""
+    response = Response(items)
+    response["X-Total-Count"] = str(total)
+    links = link_header(request, page, total=total)
+    if links:
+        response["Link"] = links
+    return response
 
 
 def link_header(request: Request, page: Page, *, total: int) -> str:

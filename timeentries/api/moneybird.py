@@ -28,7 +28,7 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import link_header, page_from_request
+from common.pagination import page_from_request, paged_response
 from common.timefmt import iso_utc
 from invoices.models import SalesInvoice
 from notes.api.moneybird import (
@@ -274,12 +274,12 @@ class TimeEntryListView(MoneybirdView):
             filterset.check_references()
         entries = page_with_details(queryset, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)
-        response = Response([render_time_entry(e, sales_invoices=shown) for e in entries])
-        response["X-Total-Count"] = str(total)
-        links = link_header(request, page, total=total)
-        if links:
-            response["Link"] = links
-        return response
+        return paged_response(
+            request,
+            page,
+            [render_time_entry(e, sales_invoices=shown) for e in entries],
+            total=total,
+        )
 
     @extend_schema(
         operation_id="moneybird_time_entries_create",

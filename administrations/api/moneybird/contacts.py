@@ -43,7 +43,7 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import link_header, page_from_request
+from common.pagination import page_from_request, paged_response
 from common.timefmt import iso_utc
 from notes.api.moneybird import (
     EventOutput,
@@ -466,12 +466,7 @@ class ContactListView(ContactView):
             queryset = search(queryset, query)
         total = queryset.count()
         contacts = with_details(queryset.order_by("id"))[page.offset : page.offset + page.size]
-        response = Response([self.render(c) for c in contacts])
-        response["X-Total-Count"] = str(total)
-        links = link_header(request, page, total=total)
-        if links:
-            response["Link"] = links
-        return response
+        return paged_response(request, page, [self.render(c) for c in contacts], total=total)
 
     @extend_schema(
         operation_id="moneybird_contacts_create",

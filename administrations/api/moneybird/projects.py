@@ -32,7 +32,7 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import Page, link_header, page_from_request
+from common.pagination import Page, page_from_request, paged_response
 
 # "Each page contains 25 projects" (Moneybird), not the time entries' 50.
 PER_PAGE = 25
@@ -149,12 +149,7 @@ class ProjectListView(MoneybirdView):
         queryset = filterset.qs.order_by("name", "id")
         total = queryset.count()
         projects = queryset[page.offset : page.offset + page.size]
-        response = Response([render_project(p) for p in projects])
-        response["X-Total-Count"] = str(total)
-        links = link_header(request, page, total=total)
-        if links:
-            response["Link"] = links
-        return response
+        return paged_response(request, page, [render_project(p) for p in projects], total=total)
 
     @extend_schema(
         operation_id="moneybird_projects_create",
