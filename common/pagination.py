@@ -132,7 +132,10 @@ class Keyset:
             equal = {field: values[j] for j, (field, _) in enumerate(self.fields[:i])}
             lookup = f"{name}__{'lt' if descending else 'gt'}"
             condition |= Q(**equal, **{lookup: values[i]})
-        return condition
+        # The same rows, plus a plain range on the first field so the planner starts the index
+        # scan at the cursor instead of filtering from the top (a=x OR ... alone does not).
+        first, descending = self.fields[0]
+        return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & condition
 
     def encode(self, row: Any) -> str:
         values = []
