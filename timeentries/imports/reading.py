@@ -218,3 +218,45 @@ def convert_rows(
             yield convert(number, record)
         except RowProblem as problem:
             yield RowError(number, problem.column, problem.reason)
+
+
+def parse_detailed_report(
+    header: Header,
+    records: Records,
+    *,
+    columns: dict[str, str],
+    tz: tzinfo,
+    day_first: bool = False,
+    fallback_duration: str | None = None,
+):
+    """Toggl's and Clockify's detailed reports: the same layout under other column names (see
+    each module's COLUMNS); `fallback_duration` is a column read when the duration is empty."""
+    col = {name: header.getter(column) for name, column in columns.items()}
+    name, task = header.getter("User"), header.getter("Task")
+    fallback = header.getter(fallback_duration) if fallback_duration else (lambda record: "")
+
+    def convert(number: int, record: list[str]) -> ImportRow:
+        started, ended = start_and_end(
+            start_date=col["start_date"](record),
+            start_time=col["start_time"](record),
+            end_date=col["end_date"](record),
+            end_time=col["end_time"](record),
+            duration=col["duration"](record) or fallback(record),
+            tz=tz,
+            day_first=day_first,
+            columns=columns,
+        )
+        return ImportRow(
+            row=number,
+            started_at=started,
+            ended_at=ended,
+            description=col["description"](record) or task(record),
+            user_email=col["user"](record).lower(),
+            user_name=name(record),
+            project=col["project"](record),
+            contact=col["contact"](record),
+            billable=cell_value(parse_bool, col["billable"](record), columns["billable"]),
+            columns=columns,
+        )
+
+    return convert_rows(records, convert)

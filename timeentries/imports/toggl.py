@@ -9,15 +9,7 @@ takes its task's name. Toggl's CSV carries no entry id: rows are keyed by their 
 
 from datetime import tzinfo
 
-from timeentries.imports.reading import (
-    Header,
-    Records,
-    cell_value,
-    convert_rows,
-    parse_bool,
-    start_and_end,
-)
-from timeentries.imports.rows import ImportRow
+from timeentries.imports.reading import Header, Records, parse_detailed_report
 
 NAME = "toggl"
 SOURCE = "toggl"
@@ -47,31 +39,4 @@ def matches(header: Header) -> bool:
 
 
 def parse(header: Header, records: Records, *, tz: tzinfo, day_first: bool = False):
-    col = {name: header.getter(column) for name, column in COLUMNS.items()}
-    name, task = header.getter("User"), header.getter("Task")
-
-    def convert(number: int, record: list[str]) -> ImportRow:
-        started, ended = start_and_end(
-            start_date=col["start_date"](record),
-            start_time=col["start_time"](record),
-            end_date=col["end_date"](record),
-            end_time=col["end_time"](record),
-            duration=col["duration"](record),
-            tz=tz,
-            day_first=day_first,
-            columns=COLUMNS,
-        )
-        return ImportRow(
-            row=number,
-            started_at=started,
-            ended_at=ended,
-            description=col["description"](record) or task(record),
-            user_email=col["user"](record).lower(),
-            user_name=name(record),
-            project=col["project"](record),
-            contact=col["contact"](record),
-            billable=cell_value(parse_bool, col["billable"](record), COLUMNS["billable"]),
-            columns=COLUMNS,
-        )
-
-    return convert_rows(records, convert)
+    return parse_detailed_report(header, records, columns=COLUMNS, tz=tz, day_first=day_first)
