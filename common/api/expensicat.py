@@ -39,8 +39,9 @@ def resolve_organization(request: Request) -> Administration:
     """The organization a request acts on. A credential bound to one (a session JWT's claim, a
     token restricted to an administration) decides; otherwise the user's only membership, and
     with several the X-Organization-Id header must choose. The header may only repeat the bound
-    organization. Whatever the source, the answer passes through administration_for_user, so an
-    organization the user cannot reach is a 404 like one that does not exist."""
+    organization. Whatever the source, the answer comes from the tenant choke point
+    (administration(s)_for_user), so one the user cannot reach is a 404 like one that does not
+    exist."""
     auth = request.auth
     bound = getattr(auth, "organization_id", None) or getattr(auth, "administration_id", None)
     header = request.headers.get(ORGANIZATION_HEADER)
@@ -53,8 +54,8 @@ def resolve_organization(request: Request) -> Administration:
     elif bound is not None:
         chosen = bound
     else:
-        reachable_qs = administrations_for_user(user=request.user, token=token)
-        reachable = list(reachable_qs.values_list("pk", flat=True)[:2])
+        # Already filtered by the choke point's own queryset: the only one is the answer.
+        reachable = list(administrations_for_user(user=request.user, token=token)[:2])
         if not reachable:
             raise NotFound("organization", "the user belongs to no organization")
         if len(reachable) > 1:
@@ -63,7 +64,7 @@ def resolve_organization(request: Request) -> Administration:
                 field=ORGANIZATION_HEADER,
                 code="missing",
             )
-        chosen = reachable[0]
+        return reachable[0]
     try:
         return administration_for_user(user=request.user, administration_id=chosen, token=token)
     except NotFound:
