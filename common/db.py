@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Func, JSONField, Model
+from django.db.models import Aggregate, Func, JSONField, Model, QuerySet
 from django.utils import timezone
 
 
@@ -66,3 +66,13 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row([get(row) for get in fill])
+
+
+def deferred_page(
+    queryset: QuerySet, *, ordering: Sequence[str], offset: int, limit: int
+) -> QuerySet:
+    """One page of `queryset`, still one statement: the page's keys are found first (on the
+    index), then only those rows are fetched, so whatever the caller annotates or joins onto the
+    result (events, notes) is computed for the page and not for the rows an OFFSET skips."""
+    keys = queryset.order_by(*ordering).values("pk")[offset : offset + limit]
+    return queryset.model._default_manager.filter(pk__in=keys).order_by(*ordering)

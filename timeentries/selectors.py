@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from administrations.models import Administration
+from common.db import deferred_page
 from notes.selectors import events_json, notes_json
 from timeentries.models import TimeEntry
 
@@ -24,11 +25,8 @@ LIST_ORDER = ("-started_at", "id")
 
 
 def page_with_details(queryset: QuerySet, *, offset: int, limit: int) -> QuerySet:
-    """One page of `queryset` with its details, still one statement: the page's ids are found
-    first on the index (a deferred join), and only those rows are joined and get their events
-    and notes aggregated, so a deep page does not pay for the rows it skips."""
-    page_ids = queryset.order_by(*LIST_ORDER).values("pk")[offset : offset + limit]
-    return with_details(TimeEntry.objects.filter(pk__in=page_ids)).order_by(*LIST_ORDER)
+    """One page of entries in list order with everything the API renders."""
+    return with_details(deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit))
 
 
 def time_entry_detail(administration: Administration, entry_id: int) -> TimeEntry | None:

@@ -35,6 +35,7 @@ from administrations.models import Administration, Contact
 from administrations.selectors import contact_get
 from common.api import IdField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.db import deferred_page
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.openapi import (
     MONEYBIRD_PAGING,
@@ -465,7 +466,9 @@ class ContactListView(ContactView):
         if query:
             queryset = search(queryset, query)
         total = queryset.count()
-        contacts = with_details(queryset.order_by("id"))[page.offset : page.offset + page.size]
+        contacts = with_details(
+            deferred_page(queryset, ordering=("id",), offset=page.offset, limit=page.size)
+        )
         return paged_response(request, page, [self.render(c) for c in contacts], total=total)
 
     @extend_schema(
