@@ -23,7 +23,8 @@ from common.timefmt import ONE_MINUTE, floor_minute, iso_local
 from invoices.selectors import sales_invoice_get
 from notes.services import event_record, events_record_bulk, notes_delete_for
 from timeentries.imports.rows import ImportRow, RowError
-from timeentries.models import IMPORTED, TimeEntry
+from timeentries.models import TimeEntry
+from timeentries.selectors import imported_keys
 
 # Fields a client may set, in the order Moneybird lists them.
 EDITABLE_FIELDS = (
@@ -693,13 +694,7 @@ def _import_fresh_rows(
         values.update(user_id=user, project_id=project, contact_id=contact, billable=row.billable)
         resolved.append((row, values, _import_key(row, values)))
     keys = [key for *_, key in resolved]
-    present = set(
-        TimeEntry.objects.filter(
-            IMPORTED, administration=administration, import_source=source, import_key__in=keys
-        )
-        .order_by()
-        .values_list("import_key", flat=True)
-    )
+    present = imported_keys(administration, source, keys)
     # An export of this same administration names its entries by their own ids.
     ids = {_as_id(row.source_id) for row, *_ in resolved} - {None}
     if ids:

@@ -3,8 +3,10 @@ the import service, reporting errors and progress as it goes. Only one batch of 
 at a time, so memory does not grow with the file."""
 
 import dataclasses
-from collections.abc import Callable
-from typing import BinaryIO
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
 from django.db import reset_queries
 
@@ -87,18 +89,71 @@ def import_time_entries(
         reset_queries()
         on_progress(summary, opened.reader.bytes_read)
 
-    try:
-        for item in opened.rows:
-            summary.rows += 1
-            if isinstance(item, RowError):
-                summary.rejected += 1
-                unreadable.append(item)
-            else:
-                batch.append(item)
-            if len(batch) + len(unreadable) >= batch_size:
-                flush()
-    except ImportFormatError as exc:
-        summary.stopped = str(exc)
+    for item in _read_ahead(opened.rows, batch_size):
+        if isinstance(item, ImportFormatError):
+            summary.stopped = str(item)
+            break
+        summary.rows += 1
+        if isinstance(item, RowError):
+            summary.rejected += 1
+            unreadable.append(item)
+        else:
+            batch.append(item)
+        if len(batch) + len(unreadable) >= batch_size:
+            flush()
     if batch or unreadable:
         flush()
     return summary
+
+
+_END = object()
+
+
+def _read_ahead(rows: Iterator[ImportRow | RowError], batch_size: int) -> Iterator[Any]:
+    """The rows of `rows`, read and parsed in a thread of their own up to two batches ahead, so
+    that parsing the next batch overlaps writing this one: the writer mostly waits on the
+    database (COPY, the checks at commit), with the GIL released. Memory stays bounded by the
+    queue. An ImportFormatError (the file cannot be read on) comes through as an item, last;
+    any other exception is raised here. Leaving the loop early stops the reader."""
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        chunk: list[Any] = []
+        try:
+            for item in rows:
+                chunk.append(item)
+                if len(chunk) >= batch_size and not put(chunk):
+                    return
+                if len(chunk) >= batch_size:
+                    chunk = []
+        except ImportFormatError as exc:
+            chunk.append(exc)
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            put(chunk)
+            put(exc)
+            return
+        put(chunk)
+        put(_END)
+
+    reader = threading.Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (chunk := chunks.get()) is not _END:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield from chunk
+            if chunk and isinstance(chunk[-1], ImportFormatError):
+                return
+    finally:
+        stop.set()
+        reader.join(timeout=5)

@@ -1,0 +1,65 @@
+"""common.db.insert_rows (COPY's text format on PostgreSQL) and the import's key probe."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import transaction
+
+from common.db import insert_rows
+from common.ids import new_id
+from notes.models import Event
+from timeentries.models import TimeEntry
+from timeentries.selectors import imported_keys
+
+AWKWARD = 'tab\there, new\nline, CR\r, back\\slash \\N, "quotes", Überstunden ✓'
+
+
+@pytest.fixture
+def user(administration, owner):
+    return owner
+
+
+def test_insert_rows_keeps_awkward_text_and_json_exactly(administration, user):
+    entry_id = new_id()
+    started = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
+    with transaction.atomic():
+        insert_rows(
+            TimeEntry,
+            [
+                {
+                    "id": entry_id,
+                    "administration_id": administration.pk,
+                    "user_id": user.pk,
+                    "started_at": started,
+                    "ended_at": started.replace(hour=9),
+                    "paused_duration": 0,
+                    "description": AWKWARD,
+                    "billable": False,
+                    "contact_id": None,
+                    "import_source": "test",
+                    "import_key": "k\\1",
+                }
+            ],
+        )
+        insert_rows(
+            Event,
+            [
+                {
+                    "id": new_id(),
+                    "administration_id": administration.pk,
+                    "action": "time_entry_created",
+                    "subject_type": "time_entry",
+                    "entity_id": entry_id,
+                    "data": {"text": AWKWARD, "nested": [1, None, True]},
+                }
+            ],
+        )
+    entry = TimeEntry.objects.get(pk=entry_id)
+    assert entry.description == AWKWARD
+    assert entry.billable is False and entry.contact_id is None
+    assert entry.started_at == started
+    assert entry.created_at is not None and entry.updated_at is not None
+    event = Event.objects.get(entity_id=entry_id)
+    assert event.data == {"text": AWKWARD, "nested": [1, None, True]}
+    assert imported_keys(administration, "test", ["k\\1", "k\\2", ""]) == {"k\\1"}
+    assert imported_keys(administration, "other", ["k\\1"]) == set()
