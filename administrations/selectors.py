@@ -3,7 +3,8 @@ reaches an administration: everything tenant-owned is then read through it."""
 
 from typing import Protocol
 
-from django.db.models import QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Concat, Trim
 
 from administrations.models import Administration, Contact, Project, User
 from common.exceptions import NotFound
@@ -32,6 +33,9 @@ def administration_for_user(
         pk = int(administration_id)
     except (TypeError, ValueError):
         raise NotFound("administration_id") from None
+    loaded = getattr(token, "administration", None)
+    if loaded is not None and loaded.pk == pk:
+        return loaded  # read and checked for membership with the credential
     administration = administrations_for_user(user=user, token=token).filter(pk=pk).first()
     if administration is None:
         raise NotFound("administration_id")
@@ -73,3 +77,24 @@ def _as_id(value: int | str | None, field: str) -> int:
     if not 0 < number < 2**63:
         raise NotFound(field)
     return number
+
+
+def contacts_by_name(administration: Administration, names: set[str]) -> dict[str, int]:
+    """The contacts that `names` denote as imports name contacts: by company name, else by
+    "first last"; of several, the active, oldest one. Names that match nothing are left out."""
+    person = Trim(Concat("firstname", Value(" "), "lastname", output_field=CharField()))
+    matches = list(
+        Contact.objects.filter(administration=administration)
+        .annotate(person=person)
+        .filter(Q(company_name__in=names) | Q(person__in=names))
+        .order_by("archived", "pk")
+        .values_list("company_name", "person", "pk")
+    )
+    found: dict[str, int] = {}
+    for company, _, pk in matches:
+        if company in names:
+            found.setdefault(company, pk)
+    for _, name, pk in matches:
+        if name in names:
+            found.setdefault(name, pk)
+    return found

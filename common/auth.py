@@ -10,8 +10,8 @@ view names the scopes it needs in `required_scopes` (any one of them suffices)."
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication as DotOAuth2Authentication
 from rest_framework import authentication, exceptions, permissions
@@ -83,6 +83,10 @@ class Grant:
     administration_id: int | None = None
     # Which credential this is (kind and record id), e.g. for per-credential rate limits.
     credential_id: str = ""
+    # The Administration of `administration_id`, when it was read together with the credential
+    # and its user is a member there: the tenant choke point (administrations.selectors) then
+    # needs no query of its own.
+    administration: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", implied_scopes(self.scopes))
@@ -154,10 +158,22 @@ class ApiTokenAuthentication(BearerAuthentication):
     kind = "api_token"
 
     def authenticate_bearer(self, request, secret: str):
-        from administrations.models import ApiToken
+        from django.db.models import Exists, OuterRef
 
+        from administrations.models import ApiToken, Membership
+
+        # The token's own administration comes in the same query, with whether its user is
+        # still a member there: every request of a token bound to one administration then
+        # reaches it without a query of its own.
         token = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "administration")
+            .annotate(
+                member=Exists(
+                    Membership.objects.filter(
+                        user=OuterRef("user_id"), administration=OuterRef("administration_id")
+                    )
+                )
+            )
             .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
             .first()
         )
@@ -168,6 +184,7 @@ class ApiTokenAuthentication(BearerAuthentication):
             frozenset(token.scopes),
             token.administration_id,
             credential_id=f"api_token:{token.pk}",
+            administration=token.administration if token.member else None,
         )
         return token.user, grant
 

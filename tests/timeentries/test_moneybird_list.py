@@ -9,7 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import ContactFactory, NoteFactory, ProjectFactory, member
+from administrations.models import Membership
+from tests.conftest import Api
+from tests.factories import ContactFactory, NoteFactory, ProjectFactory, TokenFactory, member
 from tests.timeentries.moneybird_support import (
     AMS,
     assert_time_entry_shape,
@@ -515,6 +517,31 @@ def test_list_query_count_does_not_grow_with_the_page(api, hundred, django_asser
             "note_created",
         ]
         assert len(item["notes"]) == 1
+
+
+def bound_api(administration, user) -> Api:
+    token = TokenFactory(user=user, scopes=("time_entries",), administration=administration)
+    return Api(administration, user, token)
+
+
+def test_a_token_bound_to_the_administration_brings_it_along(administration, owner, hundred):
+    # The token, its user, its administration and the membership check are one statement; then
+    # the count and the page.
+    api = bound_api(administration, owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("time_entries", {"per_page": 100, "filter": "state:all"})
+    assert response.status_code == 200 and len(response.json()) == 100
+    assert len(queries) == 3
+
+
+def test_a_bound_token_of_someone_no_longer_a_member_finds_nothing(make_api, administration, owner):
+    colleague = member(administration)
+    api = bound_api(administration, colleague)
+    assert api.get("time_entries").status_code == 200
+    Membership.objects.filter(administration=administration, user=colleague).delete()
+    response = api.get("time_entries")
+    assert response.status_code == 404
+    assert response.json()["error"] == "record not found"
 
 
 def test_this_year_starts_at_local_midnight_on_new_years_day(api, freeze, administration, owner):
