@@ -44,6 +44,7 @@ from common.periods import PeriodError, parse_day, resolve_period
 from common.timefmt import floor_minute, iso_local, parse_datetime
 
 MAX_PER_PAGE = 100
+TOTAL_COUNT_CAP = 10_000
 PER_PAGE_DEFAULT = int(os.environ.get("MONEYBIRD_PER_PAGE_DEFAULT", "50"))
 CURSOR_LIMIT_DEFAULT, CURSOR_LIMIT_MAX = 20, 100
 DEFAULT_FILTER = {"period": "this_year", "state": "all"}
@@ -292,13 +293,18 @@ class App:
         if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
             raise Answer(400, "per_page or page does not have a valid value")
         where, args = moneybird_where(caller, params)
+        # Counted as common.pagination.bounded_count counts: up to the cap or past this page.
+        limit = max(TOTAL_COUNT_CAP, page * per_page) + 1
         total = self.query(
-            cursor, f"SELECT count(*) FROM timeentries_timeentry WHERE {where}", args
+            cursor,
+            f"SELECT count(*) FROM (SELECT 1 FROM timeentries_timeentry WHERE {where} "
+            "LIMIT %s) AS counted",
+            [*args, limit],
         )
         total = total[0][0]
         sql = MONEYBIRD_ROWS.format(where=where, limit="LIMIT %s OFFSET %s")
         rows = self.query(cursor, sql, [*args, per_page, (page - 1) * per_page])
-        headers.append(("X-Total-Count", str(total)))
+        headers.append(("X-Total-Count" if total < limit else "X-Total-Count-At-Least", str(total)))
         links = link_header(environ, params, page, per_page, total)
         if links:
             headers.append(("Link", links))

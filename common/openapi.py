@@ -20,7 +20,12 @@ from rest_framework import serializers
 
 from common.api.expensicat import ORGANIZATION_HEADER
 from common.errors import _EXPENSICAT_CODES
-from common.pagination import CURSOR_LIMIT_DEFAULT, CURSOR_LIMIT_MAX, MAX_PER_PAGE
+from common.pagination import (
+    CURSOR_LIMIT_DEFAULT,
+    CURSOR_LIMIT_MAX,
+    MAX_PER_PAGE,
+    TOTAL_COUNT_CAP,
+)
 
 MONEYBIRD_PREFIX = "/api/v2/"
 EXPENSICAT_PREFIX = "/api/v1/"
@@ -119,7 +124,22 @@ MONEYBIRD_PAGING = [
         int,
         OpenApiParameter.HEADER,
         response=[200],
-        description="The number of records on all pages together.",
+        description=(
+            f"The number of records on all pages together, when there are at most "
+            f"{TOTAL_COUNT_CAP:,} or the count ran out before this page's end; otherwise left "
+            "out for X-Total-Count-At-Least."
+        ),
+    ),
+    OpenApiParameter(
+        "X-Total-Count-At-Least",
+        int,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description=(
+            f"Instead of X-Total-Count when there are more than {TOTAL_COUNT_CAP:,} records "
+            "(counted up to the cap, or past this page, and one): a large list is not counted "
+            "to its end."
+        ),
     ),
     OpenApiParameter(
         "Link",

@@ -47,11 +47,32 @@ def page_from_request(request: Request, *, default_size: int | None = None) -> P
     return Page(number=number, size=size)
 
 
-def paged_response(request: Request, page: Page, items: list[Any], *, total: int) -> Response:
-    """A Moneybird list page: the items, X-Total-Count and, when there are neighbours, Link."""
+# X-Total-Count is exact up to this many rows. Counting every entry of a large administration
+# would cost more than the page itself; past it a list says how many rows at least.
+TOTAL_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Total:
+    rows: int
+    exact: bool
+
+
+def bounded_count(queryset: QuerySet, page: Page) -> Total:
+    """The rows of `queryset`, counted up to TOTAL_COUNT_CAP or just past this page, whichever
+    is further: the count reads at most that many index entries, and still tells whether a
+    next page exists. `exact` when the rows ran out before the limit."""
+    limit = max(TOTAL_COUNT_CAP, page.offset + page.size) + 1
+    rows = queryset.order_by()[:limit].count()
+    return Total(rows, exact=rows < limit)
+
+
+def paged_response(request: Request, page: Page, items: list[Any], *, total: Total) -> Response:
+    """A Moneybird list page: the items, the total (X-Total-Count when it was counted to the
+    end, else X-Total-Count-At-Least) and, when there are neighbours, Link."""
     response = Response(items)
-    response["X-Total-Count"] = str(total)
-    links = link_header(request, page, total=total)
+    response["X-Total-Count" if total.exact else "X-Total-Count-At-Least"] = str(total.rows)
+    links = link_header(request, page, total=total.rows)
     if links:
         response["Link"] = links
     return response

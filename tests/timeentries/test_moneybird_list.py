@@ -395,6 +395,20 @@ def test_pages_with_link_header_keeping_filter_and_query(api, administration, fi
     assert links(pages[2]) == {"prev": {"base": base, "query": {**query, "page": "2"}}}
 
 
+
+def test_total_is_counted_only_up_to_the_cap_or_this_page(api, five, monkeypatch):
+    monkeypatch.setattr("common.pagination.TOTAL_COUNT_CAP", 3)
+    params = {"filter": "state:open", "query": "Custom", "per_page": 2}
+    first = api.get("time_entries", {**params, "page": 1})
+    # Four rows counted (the cap and one), so at least four, and a next page.
+    assert not first.has_header("X-Total-Count")
+    assert first["X-Total-Count-At-Least"] == "4"
+    assert set(links(first)) == {"next"}
+    # The last page counts past itself (up to 7 rows) and so finds all 5.
+    last = api.get("time_entries", {**params, "page": 3})
+    assert last["X-Total-Count"] == "5" and not last.has_header("X-Total-Count-At-Least")
+    assert set(links(last)) == {"prev"} and ids(last) == five[4:5]
+
 def test_link_urls_fetch_the_next_page(api, five):
     first = api.get("time_entries", {"per_page": 3, "query": "Custom"})
     next_url = LINK_RE.search(first["Link"])[1]

@@ -28,7 +28,7 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import page_from_request, paged_response
+from common.pagination import bounded_count, page_from_request, paged_response
 from common.timefmt import iso_utc
 from invoices.models import SalesInvoice
 from notes.api.moneybird import (
@@ -269,8 +269,8 @@ class TimeEntryListView(MoneybirdView):
         query = request.query_params.get("query")
         if query:
             queryset = queryset.filter(description__icontains=query)
-        total = queryset.count()
-        if total == 0:
+        total = bounded_count(queryset, page)
+        if total.rows == 0:
             filterset.check_references()
         entries = page_with_details(queryset, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)

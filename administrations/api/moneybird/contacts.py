@@ -44,7 +44,7 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import page_from_request, paged_response
+from common.pagination import bounded_count, page_from_request, paged_response
 from common.timefmt import iso_utc
 from notes.api.moneybird import (
     EventOutput,
@@ -465,7 +465,7 @@ class ContactListView(ContactView):
         query = request.query_params.get("query")
         if query:
             queryset = search(queryset, query)
-        total = queryset.count()
+        total = bounded_count(queryset, page)
         contacts = with_details(
             deferred_page(queryset, ordering=("id",), offset=page.offset, limit=page.size)
         )

@@ -32,7 +32,7 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import Page, page_from_request, paged_response
+from common.pagination import Page, bounded_count, page_from_request, paged_response
 
 # "Each page contains 25 projects" (Moneybird), not the time entries' 50.
 PER_PAGE = 25
@@ -147,7 +147,7 @@ class ProjectListView(MoneybirdView):
             today=timezone.now().astimezone(self.administration.tz).date(),
         )
         queryset = filterset.qs.order_by("name", "id")
-        total = queryset.count()
+        total = bounded_count(queryset, page)
         projects = queryset[page.offset : page.offset + page.size]
         return paged_response(request, page, [render_project(p) for p in projects], total=total)
 
