@@ -9,12 +9,16 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import CharField, Q, Value
-from django.db.models.functions import Concat, Trim
 from django.utils import timezone
 
-from administrations.models import Administration, Contact, Project, User
-from administrations.selectors import contact_get, member_get, members_of, project_get
+from administrations.models import Administration, Project, User
+from administrations.selectors import (
+    contact_get,
+    contacts_by_name,
+    member_get,
+    members_of,
+    project_get,
+)
 from administrations.services import contact_create, member_add, project_create
 from common.db import insert_rows
 from common.exceptions import FieldError, ValidationFailed
@@ -444,26 +448,6 @@ def _users_by_name(administration: Administration, names: set[str]) -> dict[str,
     return found
 
 
-def _contacts_by_name(administration: Administration, names: set[str]) -> dict[str, Resolved]:
-    """By company name, else by "first last"; of several, the active, oldest one."""
-    person = Trim(Concat("firstname", Value(" "), "lastname", output_field=CharField()))
-    matches = list(
-        Contact.objects.filter(administration=administration)
-        .annotate(person=person)
-        .filter(Q(company_name__in=names) | Q(person__in=names))
-        .order_by("archived", "pk")
-        .values_list("company_name", "person", "pk")
-    )
-    found: dict[str, Resolved] = {}
-    for company, _, pk in matches:
-        if company in names:
-            found.setdefault(company, pk)
-    for _, name, pk in matches:
-        if name in names:
-            found.setdefault(name, pk)
-    return found
-
-
 class _Resolver:
     """Looks a batch's names up with one query per kind, creates missing ones through the
     services when asked (only those a valid row uses), and remembers them in `lookups`. If the
@@ -585,7 +569,7 @@ class _Resolver:
             "contacts",
             lookups.contacts,
             {row.contact for row in rows if row.contact},
-            lambda names: _contacts_by_name(administration, names),
+            lambda names: contacts_by_name(administration, names),
             lambda name: (
                 contact_create(administration=administration, actor=actor, company_name=name).pk
             ),

@@ -26,7 +26,7 @@ from tests.timeentries.import_support import (
 )
 from timeentries import services
 from timeentries.imports.runner import ImportSummary, import_time_entries
-from timeentries.management.commands.import_time_entries import Progress
+from timeentries.management.reporting import Progress
 from timeentries.models import TimeEntry
 
 pytestmark = pytest.mark.django_db
@@ -377,7 +377,7 @@ def test_broken_json_keeps_the_rows_before_it(people, tmp_path):
 
 def test_plain_progress_lines_without_a_terminal():
     stream = io.StringIO()
-    progress = Progress(stream, total_bytes=1000, every=0)
+    progress = Progress(stream, total=1000, every=0)
     progress.update(ImportSummary(rows=2000, imported=1990, skipped=5, rejected=5), 500)
     progress.close()
     line = stream.getvalue()
@@ -392,7 +392,7 @@ class Terminal(io.StringIO):
 
 def test_a_terminal_gets_a_progress_bar_with_rows_per_second():
     stream = Terminal()
-    progress = Progress(stream, total_bytes=1000)
+    progress = Progress(stream, total=1000)
     progress.update(ImportSummary(rows=2000, imported=2000), 500)
     progress.write("row 3, Email: no member with email x@example.com")
     progress.close()

@@ -11,6 +11,8 @@ carries the same key), else by the source's `user_id` when that is a member here
 this same server), else by `user.name` among the members. Contacts by company name, or first
 and last name; projects by name. The entry's `id` keys the row, so re-importing the file adds
 nothing.
+
+`element_row` converts one decoded element; import_moneybird feeds it the API's pages.
 """
 
 import json
@@ -94,7 +96,8 @@ def iter_json_array(stream: TextIO, *, chunk: int = CHUNK) -> Iterator[Any]:
         yield value
 
 
-def _person(contact: dict[str, Any]) -> str:
+def contact_name(contact: dict[str, Any]) -> str:
+    """The name an entry's contact is matched by: its company, else "first last"."""
     if contact.get("company_name"):
         return str(contact["company_name"]).strip()
     return f"{contact.get('firstname') or ''} {contact.get('lastname') or ''}".strip()
@@ -115,6 +118,7 @@ def _moment(item: dict[str, Any], key: str, tz: tzinfo):
 
 
 def convert(number: int, item: Any, tz: tzinfo) -> ImportRow:
+    """One decoded entry as an ImportRow; raises RowProblem when a value cannot be read."""
     if not isinstance(item, dict):
         raise RowProblem("", "is not a time entry object")
     user = item.get("user") if isinstance(item.get("user"), dict) else {}
@@ -136,16 +140,22 @@ def convert(number: int, item: Any, tz: tzinfo) -> ImportRow:
         user_ref=_text(item.get("user_id") or user.get("id")),
         paused_duration=pause,
         project=_text(project.get("name")),
-        contact=_person(contact),
+        contact=contact_name(contact),
         billable=billable,
         source_id=_text(item.get("id")),
         columns=COLUMNS,
     )
 
 
+def element_row(number: int, item: Any, tz: tzinfo) -> ImportRow | RowError:
+    """One decoded element of Moneybird's time-entry rendering, from a file or straight from
+    its API (import_moneybird), as a row, or as the error that keeps it out."""
+    try:
+        return convert(number, item, tz)
+    except RowProblem as problem:
+        return RowError(number, problem.column, problem.reason)
+
+
 def parse(stream: TextIO, *, tz: tzinfo, day_first: bool = False):
     for number, item in enumerate(iter_json_array(stream), start=1):
-        try:
-            yield convert(number, item, tz)
-        except RowProblem as problem:
-            yield RowError(number, problem.column, problem.reason)
+        yield element_row(number, item, tz)
