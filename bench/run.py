@@ -53,6 +53,7 @@ SERVER_ENV = {
 }
 # README.md, "Production": the command our server runs with (workers and address added here).
 OURS_APP, TWIN_APP = "config.wsgi", "bench.twin:app"
+OURS_OPTIONS = ("-c", "config/gunicorn.py")
 DEEP_PAGE, PER_PAGE = 500, 100
 HOST = "127.0.0.1"
 COUNTER = "__N__"
@@ -123,10 +124,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, name: str, app: str, port: int, workers: int, env: dict[str, str]):
+    def __init__(
+        self, name: str, app: str, port: int, workers: int, env: dict[str, str], *options: str
+    ):
         self.name, self.port = name, port
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        command = [gunicorn, app, "-w", str(workers), "-b", f"{HOST}:{port}"]
+        command = [gunicorn, *options, app, "-w", str(workers), "-b", f"{HOST}:{port}"]
         self.log = Path(tempfile.gettempdir()) / f"bench-{name}-{port}.log"
         with self.log.open("wb") as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(
@@ -755,7 +758,7 @@ def main() -> None:
     started = time.monotonic()
     ports = free_port(), free_port()
     servers = {
-        "ours": Server("ours", OURS_APP, ports[0], options.workers, env),
+        "ours": Server("ours", OURS_APP, ports[0], options.workers, env, *OURS_OPTIONS),
         "twin": Server("twin", TWIN_APP, ports[1], options.workers, env),
     }
     twin_in_process = RecordingApp(options.database_url)
