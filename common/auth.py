@@ -87,6 +87,8 @@ class Grant:
     # and its user is a member there: the tenant choke point (administrations.selectors) then
     # needs no query of its own.
     administration: Any = field(default=None, compare=False, repr=False)
+    # The user's role there (owner, admin, member), read with it.
+    role: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", implied_scopes(self.scopes))
@@ -158,20 +160,20 @@ class ApiTokenAuthentication(BearerAuthentication):
     kind = "api_token"
 
     def authenticate_bearer(self, request, secret: str):
-        from django.db.models import Exists, OuterRef
+        from django.db.models import OuterRef, Subquery
 
         from administrations.models import ApiToken, Membership
 
-        # The token's own administration comes in the same query, with whether its user is
-        # still a member there: every request of a token bound to one administration then
-        # reaches it without a query of its own.
+        # The token's own administration comes in the same query, with the user's role there
+        # (none when no longer a member): every request of a token bound to one administration
+        # then reaches it, and knows what the user may see, without a query of its own.
         token = (
             ApiToken.objects.select_related("user", "administration")
             .annotate(
-                member=Exists(
+                role=Subquery(
                     Membership.objects.filter(
                         user=OuterRef("user_id"), administration=OuterRef("administration_id")
-                    )
+                    ).values("role")[:1]
                 )
             )
             .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
@@ -184,7 +186,8 @@ class ApiTokenAuthentication(BearerAuthentication):
             frozenset(token.scopes),
             token.administration_id,
             credential_id=f"api_token:{token.pk}",
-            administration=token.administration if token.member else None,
+            administration=token.administration if token.role else None,
+            role=token.role,
         )
         return token.user, grant
 

@@ -113,6 +113,9 @@ class ExpensicatView(RateLimitedViewMixin, APIView):
     @cached_property
     def role(self) -> str | None:
         """The caller's role in the organization (owner, admin, member), looked up once."""
+        grant = self.request.auth
+        if getattr(grant, "administration", None) == self.administration:
+            return grant.role  # read with the credential
         memberships = Membership.objects.filter(
             administration=self.administration, user=self.request.user
         )
