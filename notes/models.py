@@ -58,8 +58,14 @@ class Event(models.Model):
     same transaction. It refers to its entity by type and id, so it outlives the entity."""
 
     id = IdField()
+    # No index of its own: both indexes below start with administration_id.
     administration = models.ForeignKey(
-        Administration, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Administration,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
