@@ -1,10 +1,18 @@
 """Reads for time entries. Every query starts from `time_entries_of(administration)`."""
 
-from django.db import connection
-from django.db.models import QuerySet
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
 
-from administrations.models import Administration
+from django.db import connection
+from django.db.models import FilteredRelation, Model, Q, QuerySet, Subquery
+from django.db.models.expressions import Col
+from django.db.models.lookups import Exact
+
+from administrations.models import Administration, Membership
 from common.db import deferred_page
+from notes.models import Event
 from notes.selectors import events_json, notes_json
 from timeentries.models import IMPORTED, TimeEntry
 
@@ -58,3 +66,116 @@ def imported_keys(administration: Administration, source: str, keys: list[str]) 
             [keys, administration.pk, source],
         )
         return {key for (key,) in cursor.fetchall()}
+
+
+# --- single-entry writes ---------------------------------------------------------------------
+
+# How a write's context query reaches each of an entry's foreign keys from the administration:
+# the reverse relation joined on one id, and what to select_related beyond it. A user is reached
+# through the administration's memberships, so only a member is found.
+_RELATED_JOINS = {
+    "user": ("memberships", ("user",)),
+    "contact": ("contacts", ()),
+    "project": ("projects", ("contact",)),
+    "sales_invoice": ("sales_invoices", ()),
+}
+
+
+@dataclasses.dataclass
+class WriteContext:
+    """What time_entry_write_context read, in its one query."""
+
+    # Per foreign key asked about: its row in this administration, or None (not found there).
+    found: dict[str, Model | None]
+    # With entry_id: the entry as with_details reads it (its related rows, events and notes).
+    entry: TimeEntry | None
+    # With running_for: the id of that person's running timer, or None.
+    running_id: int | None
+
+
+def time_entry_write_context(
+    administration: Administration,
+    *,
+    ids: Mapping[str, int],
+    entry_id: int | None = None,
+    running_for: int | None = None,
+    running_except: int | None = None,
+) -> WriteContext:
+    """Everything a write of one entry reads besides locking the entry, in one query inside the
+    administration: the rows the related ids in `ids` name ("user", "contact", "project",
+    "sales_invoice" -> id; a user must be a member), so that a foreign or unknown id is simply
+    not found; with `entry_id`, that entry as with_details reads it (the rows its foreign keys
+    point at, with the project's contact, and its events and notes); with `running_for`, the
+    id of that person's running timer other than `running_except`.
+
+    The query starts from the entry, or without one from the administration, and joins each
+    related table on the administration and one id, so it returns one row."""
+    if entry_id is not None:
+        queryset = with_details(time_entries_of(administration).filter(pk=entry_id))
+        queryset, prefix = queryset.select_related("project__contact"), "administration__"
+    else:
+        queryset, prefix = Administration.objects.filter(pk=administration.pk), ""
+    annotations: dict[str, Any] = {}
+    select: list[str] = []
+    for field, wanted in ids.items():
+        relation, through = _RELATED_JOINS[field]
+        alias = f"found_{field}"
+        if field == "user":
+            # Matched through the join's alias (the table alias of a FilteredRelation's join
+            # while its table is joined once) rather than as `memberships__user`: Django
+            # resolves a lookup on a foreign key through a join to its table, which
+            # select_related then reuses, and moves the FilteredRelation's own join after it,
+            # so the SQL would join users on a membership not joined yet.
+            column = Col(alias, Membership._meta.get_field("user"))
+            condition = Q(Exact(column, wanted))
+        else:
+            condition = Q(**{f"{prefix}{relation}__pk": wanted})
+        annotations[alias] = FilteredRelation(prefix + relation, condition=condition)
+        select.append("__".join((alias, *through)))
+    if running_for is not None:
+        running = TimeEntry.objects.filter(
+            administration_id=administration.pk, user_id=running_for, ended_at__isnull=True
+        )
+        if running_except is not None:
+            running = running.exclude(pk=running_except)
+        annotations["running_id"] = Subquery(running.order_by().values("pk")[:1])
+    queryset = queryset.annotate(**annotations).order_by()
+    if select:  # select_related() with nothing named would follow every non-null key instead
+        queryset = queryset.select_related(*select)
+    row = next(iter(queryset), None)
+    found: dict[str, Model | None] = {}
+    for field in ids:
+        hit = getattr(row, f"found_{field}", None)
+        found[field] = hit.user if field == "user" and hit is not None else hit
+    return WriteContext(
+        found=found,
+        entry=row if entry_id is not None else None,
+        running_id=getattr(row, "running_id", None),
+    )
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    """An event just written as an item of with_details' events_json: what reading it back
+    would give, down to the order of the keys in its data (PostgreSQL's jsonb stores them
+    shortest first), so that a write can answer without reading it back."""
+    return {
+        "id": event.pk,
+        "administration_id": event.administration_id,
+        "user_id": event.user_id,
+        "action": event.action,
+        "link_entity_id": event.link_entity_id,
+        "link_entity_type": event.link_entity_type,
+        "data": _as_stored(json.loads(json.dumps(event.data))),
+        "created_at": event.created_at,
+    }
+
+
+def _as_stored(value: Any) -> Any:
+    if connection.vendor != "postgresql":
+        return value
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return {key: _as_stored(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_as_stored(item) for item in value]
+    return value

@@ -9,26 +9,27 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from administrations.models import Administration, Project, User
-from administrations.selectors import (
-    contact_get,
-    contacts_by_name,
-    member_get,
-    members_of,
-    project_get,
-)
+from administrations.selectors import contacts_by_name, members_of
 from administrations.services import contact_create, member_add, project_create
 from common.db import insert_rows
-from common.exceptions import FieldError, ValidationFailed
+from common.exceptions import FieldError, NotFound, ValidationFailed
 from common.ids import new_id
 from common.timefmt import ONE_MINUTE, floor_minute, iso_local
-from invoices.selectors import sales_invoice_get
+from invoices.selectors import NOT_FOUND_MESSAGE as INVOICE_NOT_FOUND
+from notes.models import Event
 from notes.services import event_record, events_record_bulk, notes_delete_for
 from timeentries.imports.rows import ImportRow, RowError
 from timeentries.models import TimeEntry
-from timeentries.selectors import imported_keys
+from timeentries.selectors import (
+    WriteContext,
+    event_row,
+    imported_keys,
+    time_entry_write_context,
+)
 
 # Fields a client may set, in the order Moneybird lists them.
 EDITABLE_FIELDS = (
@@ -113,52 +114,85 @@ def _check_period_lock(administration: Administration, started_at: datetime | No
         )
 
 
+def _given_id(value: Any) -> int | None:
+    """An id given in input as a number, or None when it cannot be one (it is then not found)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _not_found(field: str) -> NotFound:
+    if field == "sales_invoice":
+        return NotFound("sales_invoice_id", INVOICE_NOT_FOUND)
+    return NotFound(f"{field}_id")
+
+
 def _resolve_related(
-    administration: Administration, values: Mapping[str, Any], actor: User | None
-) -> dict[str, Any]:
-    """Look related ids up inside this administration only; a foreign id is not found."""
-    resolved: dict[str, Any] = {}
+    administration: Administration,
+    values: Mapping[str, Any],
+    actor: User | None,
+    *,
+    entry: TimeEntry | None = None,
+    runs: bool = False,
+) -> tuple[dict[str, Any], WriteContext]:
+    """Look the related ids in `values` up inside this administration only, all in one query: a
+    foreign id is not found, and the first of user, contact, project and sales invoice that is
+    not found is reported, as when they were looked up one by one. The same query reads what
+    the write answers with: the `entry` being changed as with_details reads it and, when the
+    entry `runs` after the write, its person's running timer (other than `entry`)."""
+    wanted: dict[str, int | None] = {}
+    nulls: set[str] = set()
     if "user_id" in values:
         user_id = values["user_id"]
         if user_id is None:
             if actor is None:
                 raise ValidationFailed.single("user_id", "blank", "can't be blank")
             user_id = actor.pk
-        resolved["user"] = member_get(administration, user_id, field="user_id")
-    if "contact_id" in values:
-        cid = values["contact_id"]
-        resolved["contact"] = (
-            None if cid is None else contact_get(administration, cid, field="contact_id")
-        )
-    if "project_id" in values:
-        pid = values["project_id"]
-        resolved["project"] = (
-            None if pid is None else project_get(administration, pid, field="project_id")
-        )
-    if "sales_invoice_id" in values:
-        sid = values["sales_invoice_id"]
-        resolved["sales_invoice"] = None
-        if sid is not None:
-            resolved["sales_invoice"] = sales_invoice_get(
-                administration, sid, field="sales_invoice_id"
-            )
-    return resolved
+        wanted["user"] = _given_id(user_id)
+    for field in RELATED_FIELDS[1:]:
+        if f"{field}_id" in values:
+            if values[f"{field}_id"] is None:
+                nulls.add(field)
+            else:
+                wanted[field] = _given_id(values[f"{field}_id"])
+    person = wanted.get("user") if "user" in wanted else getattr(entry, "user_id", None)
+    context = time_entry_write_context(
+        administration,
+        ids={field: pk for field, pk in wanted.items() if pk is not None},
+        entry_id=None if entry is None else entry.pk,
+        running_for=person if runs else None,
+        running_except=None if entry is None else entry.pk,
+    )
+    resolved: dict[str, Any] = {}
+    for field in RELATED_FIELDS:
+        if field in nulls:
+            resolved[field] = None
+        elif field in wanted:
+            resolved[field] = context.found.get(field)
+            if resolved[field] is None:
+                raise _not_found(field)
+    return resolved, context
 
 
 def _stop_running_timer(
-    *, administration: Administration, user: User, actor: User | None, exclude: int | None
+    *, administration: Administration, running_id: int | None, actor: User | None
 ) -> None:
+    """Stop the running timer that a write's context found, if it still runs."""
+    if running_id is None:
+        return
     running = (
-        TimeEntry.objects.select_for_update()
-        .filter(administration=administration, user=user, ended_at__isnull=True)
-        .exclude(pk=exclude)
+        TimeEntry.objects.select_for_update(no_key=True)
+        .filter(pk=running_id, administration=administration, ended_at__isnull=True)
         .first()
     )
     if running is not None:
+        running.administration = administration
         _stop(running, actor=actor)
 
 
-def _stop(entry: TimeEntry, *, actor: User | None) -> TimeEntry:
+def _stop(entry: TimeEntry, *, actor: User | None) -> list[Event]:
     # A stopped timer counts at least the one minute every entry has.
     ended = max(floor_minute(timezone.now()), entry.started_at + ONE_MINUTE)
     return _apply_changes(entry, {"ended_at": ended}, actor=actor)
@@ -172,9 +206,9 @@ def _render(value: Any, administration: Administration) -> Any:
     return value
 
 
-def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> None:
+def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> Event:
     """Moneybird's "time entry invoiced": the entry now sits on `entry.sales_invoice`."""
-    event_record(
+    return event_record(
         administration=entry.administration,
         actor=actor,
         action="time_entry_sales_invoice_created",
@@ -183,36 +217,88 @@ def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> None:
     )
 
 
-def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> TimeEntry:
-    """Set changed attributes, save, and record time_entry_updated with [old, new] per field;
-    linking the entry to a (different) invoice also records time_entry_sales_invoice_created."""
+def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> list[Event]:
+    """Set changed attributes, save them, and record time_entry_updated with [old, new] per
+    field; linking the entry to a (different) invoice also records
+    time_entry_sales_invoice_created. Returns the events recorded. Related rows are compared
+    by id, so the ones the entry pointed at need not be loaded."""
     administration = entry.administration
     diff: dict[str, list[Any]] = {}
+    changed: list[str] = []
     for field, new in changes.items():
-        old = getattr(entry, field)
-        if old != new:
-            diff[f"{field}_id" if field in RELATED_FIELDS else field] = [
-                _render(old, administration),
+        if field in RELATED_FIELDS:
+            old = getattr(entry, f"{field}_id")
+            if old != (None if new is None else new.pk):
+                diff[f"{field}_id"] = [
+                    None if old is None else str(old),
+                    _render(new, administration),
+                ]
+        elif getattr(entry, field) != new:
+            diff[field] = [
+                _render(getattr(entry, field), administration),
                 _render(new, administration),
             ]
-            setattr(entry, field, new)
+        else:
+            continue
+        setattr(entry, field, new)
+        changed.append(field)
     if not diff:
-        return entry
+        return []
     old_updated_at = entry.updated_at
-    entry.save()
+    entry.save(update_fields=[*changed, "updated_at"])
     diff["updated_at"] = [
         _render(old_updated_at, administration),
         _render(entry.updated_at, administration),
     ]
-    event_record(
-        administration=administration,
-        actor=actor,
-        action="time_entry_updated",
-        entity=entry,
-        data=diff,
-    )
+    events = [
+        event_record(
+            administration=administration,
+            actor=actor,
+            action="time_entry_updated",
+            entity=entry,
+            data=diff,
+        )
+    ]
     if "sales_invoice_id" in diff and entry.sales_invoice is not None:
-        _record_invoiced(entry, actor=actor)
+        events.append(_record_invoiced(entry, actor=actor))
+    return events
+
+
+def _lock(entry: TimeEntry, entries: QuerySet | None = None) -> TimeEntry:
+    """`entry` read afresh and locked until the transaction ends, with its administration (so
+    that a period lock set meanwhile is seen); NotFound("id") when it is not among `entries`
+    (by default its administration's). FOR NO KEY UPDATE keeps out every other change of the
+    two rows; FOR UPDATE would also hold up the foreign key check of every insert that refers
+    to the administration (any entry, event or note of it) until this transaction ends."""
+    if entries is None:
+        entries = TimeEntry.objects.filter(administration_id=entry.administration_id)
+    current = (
+        entries.select_for_update(no_key=True)
+        .select_related("administration")
+        .filter(pk=entry.pk)
+        .order_by()
+        .first()
+    )
+    if current is None:
+        raise NotFound("id")
+    return current
+
+
+def _with_details(
+    entry: TimeEntry, related: Mapping[str, Any], context: WriteContext, events: list[Event]
+) -> TimeEntry:
+    """Make `entry` what selectors.with_details would read now, from what the write read and
+    wrote: its related rows loaded (a project with its contact), events_json and notes_json
+    set, so that an API can answer with it without reading it back."""
+    read = context.entry
+    for field in RELATED_FIELDS:
+        if field in related:
+            setattr(entry, field, related[field])
+        elif read is not None:
+            setattr(entry, field, getattr(read, field))
+    earlier = (read.events_json or []) if read is not None else []
+    entry.events_json = [*earlier, *(event_row(event) for event in events)]
+    entry.notes_json = (read.notes_json or []) if read is not None else []
     return entry
 
 
@@ -233,7 +319,11 @@ def time_entry_create(
     event_data: dict[str, Any] | None = None,
 ) -> TimeEntry:
     """Create an entry; without ended_at it is a running timer, and the person's other running
-    timer in this administration is stopped first. user_id defaults to the actor."""
+    timer in this administration is stopped first. user_id defaults to the actor. The entry
+    comes back as selectors.with_details reads it (see _with_details).
+
+    Statements: one read (the related ids, and for a timer the running one), the insert, its
+    event(s); stopping another timer adds its lock, update and event."""
     values = _entry_values(
         administration,
         started_at=started_at,
@@ -241,7 +331,7 @@ def time_entry_create(
         description=description,
         paused_duration=paused_duration,
     )
-    related = _resolve_related(
+    related, context = _resolve_related(
         administration,
         {
             "user_id": user_id,
@@ -250,38 +340,46 @@ def time_entry_create(
             "sales_invoice_id": sales_invoice_id,
         },
         actor,
+        runs=values["ended_at"] is None,
     )
-    if values["ended_at"] is None:
-        _stop_running_timer(
-            administration=administration, user=related["user"], actor=actor, exclude=None
-        )
+    _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
     entry = TimeEntry(administration=administration, billable=bool(billable), **values, **related)
     entry.save(force_insert=True)
-    event_record(
-        administration=administration,
-        actor=actor,
-        action="time_entry_created",
-        entity=entry,
-        data=event_data or {},
-    )
+    events = [
+        event_record(
+            administration=administration,
+            actor=actor,
+            action="time_entry_created",
+            entity=entry,
+            data=event_data or {},
+        )
+    ]
     if entry.sales_invoice is not None:
-        _record_invoiced(entry, actor=actor)
-    return entry
+        events.append(_record_invoiced(entry, actor=actor))
+    return _with_details(entry, related, context, events)
 
 
 @transaction.atomic
 def time_entry_update(
-    *, entry: TimeEntry, actor: User | None, changes: Mapping[str, Any]
+    *,
+    entry: TimeEntry,
+    actor: User | None,
+    changes: Mapping[str, Any],
+    entries: QuerySet | None = None,
 ) -> TimeEntry:
-    """Partial update: only the fields in `changes` (see EDITABLE_FIELDS) are touched."""
+    """Partial update: only the fields in `changes` (see EDITABLE_FIELDS) are touched.
+
+    Only `entry`'s id and administration are used: it is read afresh under a lock, from
+    `entries` when given (the ones the caller may change; another is NotFound("id"), like one
+    that does not exist). It comes back as selectors.with_details reads it.
+
+    Statements: the lock, one read (the related ids given, the entry's related rows, events
+    and notes, and the running timer when the entry starts to run), the update, its event(s);
+    stopping another timer adds its lock, update and event."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "unknown", "is not a time entry field")
-    current = (
-        TimeEntry.objects.select_for_update()
-        .select_related("administration")
-        .get(pk=entry.pk, administration_id=entry.administration_id)
-    )
+    current = _lock(entry, entries)
     administration = current.administration
     # The entry as it stands may sit in a locked period: then it cannot change at all.
     _check_period_lock(administration, current.started_at)
@@ -295,46 +393,54 @@ def time_entry_update(
         values["paused_duration"] = 0
     _round(values)
     _validate(administration, values)
-    related = _resolve_related(administration, changes, actor)
+    related, context = _resolve_related(
+        administration, changes, actor, entry=current, runs=values["ended_at"] is None
+    )
     if "billable" in changes and changes["billable"] is not None:
         values["billable"] = bool(changes["billable"])
-    user = related.get("user", current.user)
-    if values["ended_at"] is None and (current.ended_at is not None or user.pk != current.user_id):
+    user_id = related["user"].pk if "user" in related else current.user_id
+    if values["ended_at"] is None and (current.ended_at is not None or user_id != current.user_id):
         _stop_running_timer(
-            administration=administration, user=user, actor=actor, exclude=current.pk
+            administration=administration, running_id=context.running_id, actor=actor
         )
-    return _apply_changes(current, {**values, **related}, actor=actor)
+    events = _apply_changes(current, {**values, **related}, actor=actor)
+    return _with_details(current, related, context, events)
 
 
 @transaction.atomic
 def time_entry_stop(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
-    """Stop a running timer now; a stopped entry is returned unchanged."""
-    current = (
-        TimeEntry.objects.select_for_update().select_related("administration").get(pk=entry.pk)
-    )
-    if current.ended_at is not None:
-        return current
-    return _stop(current, actor=actor)
+    """Stop a running timer now; a stopped entry is returned unchanged. Only `entry`'s id and
+    administration are used (see time_entry_update), and it comes back with its details."""
+    current = _lock(entry)
+    context = time_entry_write_context(current.administration, ids={}, entry_id=current.pk)
+    events = [] if current.ended_at is not None else _stop(current, actor=actor)
+    return _with_details(current, {}, context, events)
 
 
 @transaction.atomic
 def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
     """Run a stopped timer again. Only a timer that started today (in the administration's time
-    zone) can resume; the person's other running timer is stopped first."""
-    current = (
-        TimeEntry.objects.select_for_update().select_related("administration").get(pk=entry.pk)
-    )
+    zone) can resume; the person's other running timer is stopped first. Only `entry`'s id and
+    administration are used (see time_entry_update), and it comes back with its details."""
+    current = _lock(entry)
     administration = current.administration
     today = timezone.now().astimezone(administration.tz).date()
-    if current.ended_at is None:
-        return current
-    if current.started_at.astimezone(administration.tz).date() != today:
-        raise ValidationFailed.single("base", "cannot_resume_timer", "Cannot resume timer")
-    _check_period_lock(administration, current.started_at)
-    _stop_running_timer(
-        administration=administration, user=current.user, actor=actor, exclude=current.pk
+    if current.ended_at is not None:
+        if current.started_at.astimezone(administration.tz).date() != today:
+            raise ValidationFailed.single("base", "cannot_resume_timer", "Cannot resume timer")
+        _check_period_lock(administration, current.started_at)
+    context = time_entry_write_context(
+        administration,
+        ids={},
+        entry_id=current.pk,
+        running_for=current.user_id if current.ended_at is not None else None,
+        running_except=current.pk,
     )
-    return _apply_changes(current, {"ended_at": None}, actor=actor)
+    if current.ended_at is None:
+        return _with_details(current, {}, context, [])
+    _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
+    events = _apply_changes(current, {"ended_at": None}, actor=actor)
+    return _with_details(current, {}, context, events)
 
 
 @transaction.atomic

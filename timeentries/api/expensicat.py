@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from administrations.models import Membership
 from common.api import IdField, TimestampField, validate_input
 from common.api.expensicat import (
     ID,
@@ -226,6 +227,17 @@ class TimeEntryView(ExpensicatView):
     def render(self, entry: TimeEntry) -> dict[str, Any]:
         return render_time_entry(entry, now=timezone.now())
 
+    def changeable(self) -> QuerySet:
+        """visible() for a write service to lock the entry from: the caller's role is looked
+        up inside that same query (members change only their own entries)."""
+        user = self.request.user
+        elevated = Membership.objects.filter(
+            administration=self.administration,
+            user=user,
+            role__in=(Membership.Role.OWNER, Membership.Role.ADMIN),
+        )
+        return time_entries_of(self.administration).filter(Q(user=user) | Q(Exists(elevated)))
+
 
 class TimeEntryListView(TimeEntryView):
     @extend_schema(
@@ -280,7 +292,7 @@ class TimeEntryListView(TimeEntryView):
                 user_id=request.user.pk,
                 **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
             )
-        return self.data(self.render(self.entry_or_404(str(entry.pk))), status=201)
+        return self.data(self.render(entry), status=201)
 
 
 @extend_schema(parameters=[ENTRY_ID])
@@ -301,20 +313,28 @@ class TimeEntryDetailView(TimeEntryView):
         responses=expensicat_responses({200: ENTRY_DATA}, 422),
     )
     def patch(self, request: Request, pk: str) -> Response:
-        entry = self.entry_or_404(pk)
+        entry_id = path_id(pk)
+        try:
+            with fields_renamed(FIELD_NAMES):
+                changes = validate_input(
+                    TimeEntryUpdateInput,
+                    self.body(request),
+                    partial=True,
+                    context={"time_zone": self.administration.tz},
+                )
+        except Exception:
+            # An entry the caller cannot see is a 404 whatever the body says.
+            self.entry_or_404(pk)
+            raise
         with fields_renamed(FIELD_NAMES):
-            changes = validate_input(
-                TimeEntryUpdateInput,
-                self.body(request),
-                partial=True,
-                context={"time_zone": self.administration.tz},
-            )
-            services.time_entry_update(
-                entry=entry,
+            # The service locks the entry from changeable(): one it cannot see is a 404 too.
+            entry = services.time_entry_update(
+                entry=TimeEntry(pk=entry_id, administration=self.administration),
                 actor=request.user,
                 changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
+                entries=self.changeable(),
             )
-        return self.data(self.render(self.entry_or_404(pk)))
+        return self.data(self.render(entry))
 
     @extend_schema(
         operation_id="expensicat_time_entries_destroy",

@@ -178,7 +178,8 @@ def time_entry_input(view: MoneybirdView, request: Request, *, partial: bool) ->
 
 
 def render_time_entry(entry: TimeEntry, *, sales_invoices: bool = True) -> dict[str, Any]:
-    """One entry as Moneybird renders it; `entry` comes from selectors.with_details. Without
+    """One entry as Moneybird renders it; `entry` comes from selectors.with_details, or from a
+    write service, which returns it in that shape. Without
     `sales_invoices` (the token's scope) the `sales_invoice` key is left out altogether."""
     contact, project, invoice = entry.contact, entry.project, entry.sales_invoice
     events = sorted(entry.events_json or [], key=lambda e: e["id"])
@@ -238,6 +239,17 @@ def _rendered(
     return render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
 
 
+def _named(administration: Administration, entry_id: str) -> TimeEntry:
+    """The entry a write names, for a write service: the service reads and locks it itself (an
+    id that is not this administration's is NotFound("id")), so the view does not read it."""
+    return TimeEntry(pk=int(entry_id), administration=administration)
+
+
+def _exists_or_404(administration: Administration, entry_id: str) -> None:
+    if not time_entries_of(administration).filter(pk=int(entry_id)).exists():
+        raise NotFound("id")
+
+
 class TimeEntryListView(MoneybirdView):
     required_scopes = ("time_entries",)
 
@@ -293,7 +305,9 @@ class TimeEntryListView(MoneybirdView):
         entry = services.time_entry_create(
             administration=self.administration, actor=request.user, **data
         )
-        return Response(_rendered(request, self.administration, entry.pk), status=201)
+        return Response(
+            render_time_entry(entry, sales_invoices=shows_sales_invoices(request)), status=201
+        )
 
 
 @extend_schema(parameters=[ENTRY_ID])
@@ -316,10 +330,16 @@ class TimeEntryDetailView(MoneybirdView):
         responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
-        entry = _entry_or_404(self.administration, pk)
-        changes = time_entry_input(self, request, partial=True)
-        services.time_entry_update(entry=entry, actor=request.user, changes=changes)
-        return Response(_rendered(request, self.administration, pk))
+        try:
+            changes = time_entry_input(self, request, partial=True)
+        except Exception:
+            # An unknown entry is a 404 whatever the body says.
+            _exists_or_404(self.administration, pk)
+            raise
+        entry = services.time_entry_update(
+            entry=_named(self.administration, pk), actor=request.user, changes=changes
+        )
+        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
 
     put = patch
 
@@ -345,8 +365,8 @@ class TimeEntryStopView(MoneybirdView):
         responses=moneybird_responses({200: TimeEntryOutput}, 404, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
-        services.time_entry_stop(entry=_entry_or_404(self.administration, pk), actor=request.user)
-        return Response(_rendered(request, self.administration, pk))
+        entry = services.time_entry_stop(entry=_named(self.administration, pk), actor=request.user)
+        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
 
 
 class TimeEntryResumeView(MoneybirdView):
@@ -360,8 +380,10 @@ class TimeEntryResumeView(MoneybirdView):
         responses=moneybird_responses({200: TimeEntryOutput}, 404, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
-        services.time_entry_resume(entry=_entry_or_404(self.administration, pk), actor=request.user)
-        return Response(_rendered(request, self.administration, pk))
+        entry = services.time_entry_resume(
+            entry=_named(self.administration, pk), actor=request.user
+        )
+        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
 
 
 ENTRY_ID_OF_NOTE = id_parameter("time_entry_id", "time entry")
