@@ -319,7 +319,6 @@ def test_query_count_does_not_grow_with_the_page(ec, administration, owner, coll
     assert counts[30] <= 5
 
 
-
 @pytest.mark.parametrize("role", ["owner", "member"])
 def test_a_token_bound_to_the_organization_brings_it_and_the_role(administration, owner, role):
     user = owner if role == "owner" else member(administration)
@@ -331,6 +330,7 @@ def test_a_token_bound_to_the_organization_brings_it_and_the_role(administration
     assert len(queries) == 2
     # An owner sees the organization's entries; a member only their own (none).
     assert response.json()["meta"]["count"] == (3 if role == "owner" else 0)
+
 
 # --- filters --------------------------------------------------------------------------------
 

@@ -395,7 +395,6 @@ def test_pages_with_link_header_keeping_filter_and_query(api, administration, fi
     assert links(pages[2]) == {"prev": {"base": base, "query": {**query, "page": "2"}}}
 
 
-
 def test_total_is_counted_only_up_to_the_cap_or_this_page(api, five, monkeypatch):
     monkeypatch.setattr("common.pagination.TOTAL_COUNT_CAP", 3)
     params = {"filter": "state:open", "query": "Custom", "per_page": 2}
@@ -408,6 +407,7 @@ def test_total_is_counted_only_up_to_the_cap_or_this_page(api, five, monkeypatch
     last = api.get("time_entries", {**params, "page": 3})
     assert last["X-Total-Count"] == "5" and not last.has_header("X-Total-Count-At-Least")
     assert set(links(last)) == {"prev"} and ids(last) == five[4:5]
+
 
 def test_link_urls_fetch_the_next_page(api, five):
     first = api.get("time_entries", {"per_page": 3, "query": "Custom"})
