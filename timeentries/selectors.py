@@ -32,14 +32,45 @@ def with_details(queryset: QuerySet) -> QuerySet:
 
 LIST_ORDER = ("-started_at", "id")
 
+# The columns Moneybird's rendering of an entry reads (timeentries.api.moneybird), and the
+# user's email (exports): a read loads only these. The related rows are wide (a contact has
+# forty columns) and loading a value costs more than PostgreSQL takes to send it.
+RENDERED = (
+    *(
+        field.attname
+        for field in TimeEntry._meta.concrete_fields
+        if field.attname not in ("import_source", "import_key")
+    ),
+    "user__name",
+    "user__email",
+    "user__created_at",
+    "user__updated_at",
+    "contact__firstname",
+    "contact__lastname",
+    "contact__company_name",
+    "project__name",
+    "project__state",
+    "project__budget",
+    "sales_invoice__administration_id",
+    "sales_invoice__contact_id",
+    "sales_invoice__invoice_id",
+    "sales_invoice__state",
+    "sales_invoice__invoice_date",
+    "sales_invoice__due_date",
+    "sales_invoice__created_at",
+    "sales_invoice__updated_at",
+)
+
 
 def page_with_details(queryset: QuerySet, *, offset: int, limit: int) -> QuerySet:
     """One page of entries in list order with everything the API renders."""
-    return with_details(deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit))
+    page = deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit)
+    return with_details(page).only(*RENDERED)
 
 
 def time_entry_detail(administration: Administration, entry_id: int) -> TimeEntry | None:
-    return with_details(time_entries_of(administration).filter(pk=entry_id)).first()
+    entry = time_entries_of(administration).filter(pk=entry_id)
+    return with_details(entry).only(*RENDERED).first()
 
 
 def imported_keys(administration: Administration, source: str, keys: list[str]) -> set[str]:
