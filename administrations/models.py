@@ -58,7 +58,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        return self.name_to_show(self.name, self.email)
+
+    @staticmethod
+    def name_to_show(name: str, email: str) -> str:
+        """The name, or else the email address's local part; for renderings from plain rows."""
+        return name or email.split("@")[0]
 
 
 class Administration(TimestampedModel):

@@ -166,13 +166,21 @@ class Server:
 
     def rss_mb(self) -> float:
         """Mean resident memory of the workers, in MiB."""
+        return self._mean_kb("status", "VmRSS")
+
+    def pss_mb(self) -> float:
+        """Mean proportional set size of the workers, in MiB: pages shared with the master
+        (preloaded code) count by their share, which RSS counts whole in every worker."""
+        return self._mean_kb("smaps_rollup", "Pss")
+
+    def _mean_kb(self, file: str, key: str) -> float:
         sizes = []
         for pid in self.workers():
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
+                text = Path(f"/proc/{pid}/{file}").read_text()
             except OSError:
                 continue
-            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+            match = re.search(rf"^{key}:\s+(\d+) kB", text, re.M)
             if match:
                 sizes.append(int(match[1]) / 1024)
         return statistics.mean(sizes) if sizes else float("nan")
@@ -648,6 +656,7 @@ def cell(text: str) -> str:
 def report(
     measured: list[Measured],
     memory: dict[str, tuple[float, float]],
+    pss: dict[str, float],
     served: dict[str, int],
     headline: str,
     extra: list[str],
@@ -691,6 +700,8 @@ def report(
     print(
         f"| at the end | {fmt(after_ours)} | {fmt(after_twin)} | {ratio(after_ours, after_twin)} |"
     )
+    pss_ours, pss_twin = pss["ours"], pss["twin"]
+    print(f"| PSS at the end | {fmt(pss_ours)} | {fmt(pss_twin)} | {ratio(pss_ours, pss_twin)} |")
     print(
         f"| growth | {(after_ours / before_ours - 1) * 100:+.1f}% over {served['ours']:,} requests "
         f"| {(after_twin / before_twin - 1) * 100:+.1f}% over {served['twin']:,} requests | |"
@@ -784,6 +795,7 @@ def main() -> None:
         by_id = next(s for s in everything if s.name == "get by id")
         soak(servers, by_id, generate, options, headers, served)
         memory = {name: (before[name], server.rss_mb()) for name, server in servers.items()}
+        pss = {name: server.pss_mb() for name, server in servers.items()}
     finally:
         for server in servers.values():
             server.stop()
@@ -813,7 +825,7 @@ def main() -> None:
         f"of {options.seconds / options.rounds:g} s per side and scenario; gunicorn sync, "
         f"{options.workers} workers each; {time.monotonic() - started:.0f} s in all."
     )
-    report(measured, memory, served, headline, extra)
+    report(measured, memory, pss, served, headline, extra)
 
 
 if __name__ == "__main__":

@@ -33,44 +33,47 @@ def with_details(queryset: QuerySet) -> QuerySet:
 LIST_ORDER = ("-started_at", "id")
 
 # The columns Moneybird's rendering of an entry reads (timeentries.api.moneybird), and the
-# user's email (exports): a read loads only these. The related rows are wide (a contact has
-# forty columns) and loading a value costs more than PostgreSQL takes to send it.
-RENDERED = (
-    *(
-        field.attname
-        for field in TimeEntry._meta.concrete_fields
-        if field.attname not in ("import_source", "import_key")
+# user's email (exports). A read loads only these, and a list or a get as plain rows rather than
+# model instances: the related rows are wide (a contact has forty columns), and building
+# instances and loading values cost Django more than PostgreSQL takes to send them.
+ENTRY_COLUMNS = tuple(
+    field.attname
+    for field in TimeEntry._meta.concrete_fields
+    if field.attname not in ("import_source", "import_key")
+)
+RELATED_COLUMNS = {
+    "user": ("name", "email", "created_at", "updated_at"),
+    "contact": ("firstname", "lastname", "company_name"),
+    "project": ("name", "state", "budget"),
+    "sales_invoice": (
+        "administration_id",
+        "contact_id",
+        "invoice_id",
+        "state",
+        "invoice_date",
+        "due_date",
+        "created_at",
+        "updated_at",
     ),
-    "user__name",
-    "user__email",
-    "user__created_at",
-    "user__updated_at",
-    "contact__firstname",
-    "contact__lastname",
-    "contact__company_name",
-    "project__name",
-    "project__state",
-    "project__budget",
-    "sales_invoice__administration_id",
-    "sales_invoice__contact_id",
-    "sales_invoice__invoice_id",
-    "sales_invoice__state",
-    "sales_invoice__invoice_date",
-    "sales_invoice__due_date",
-    "sales_invoice__created_at",
-    "sales_invoice__updated_at",
+}
+RENDERED = (
+    *ENTRY_COLUMNS,
+    *(f"{relation}__{name}" for relation, names in RELATED_COLUMNS.items() for name in names),
 )
 
 
-def page_with_details(queryset: QuerySet, *, offset: int, limit: int) -> QuerySet:
-    """One page of entries in list order with everything the API renders."""
-    page = deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit)
-    return with_details(page).only(*RENDERED)
+def _rows(queryset: QuerySet) -> QuerySet:
+    """Dicts of RENDERED, events_json and notes_json (see with_details)."""
+    return with_details(queryset).values(*RENDERED, "events_json", "notes_json")
 
 
-def time_entry_detail(administration: Administration, entry_id: int) -> TimeEntry | None:
-    entry = time_entries_of(administration).filter(pk=entry_id)
-    return with_details(entry).only(*RENDERED).first()
+def page_rows(queryset: QuerySet, *, offset: int, limit: int) -> list[dict]:
+    """One page of entries in list order, as rows with everything the API renders."""
+    return list(_rows(deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit)))
+
+
+def time_entry_row(administration: Administration, entry_id: int) -> dict | None:
+    return _rows(time_entries_of(administration).filter(pk=entry_id)).first()
 
 
 def imported_keys(administration: Administration, source: str, keys: list[str]) -> set[str]:

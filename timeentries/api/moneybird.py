@@ -1,6 +1,8 @@
 """Moneybird's /api/v2/{administration_id}/time_entries, over timeentries.services."""
 
+from collections.abc import Mapping
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from django.utils import timezone
@@ -15,8 +17,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.api.moneybird.users import UserOutput, render_user
-from administrations.models import Administration, Project
+from administrations.api.moneybird.users import UserOutput
+from administrations.models import Administration, Project, User
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import NotFound, ScopeMissing
@@ -42,7 +44,13 @@ from notes.api.moneybird import (
 from timeentries import services
 from timeentries.filtersets import TimeEntryFilterSet
 from timeentries.models import TimeEntry
-from timeentries.selectors import page_with_details, time_entries_of, time_entry_detail
+from timeentries.selectors import (
+    ENTRY_COLUMNS,
+    RELATED_COLUMNS,
+    page_rows,
+    time_entries_of,
+    time_entry_row,
+)
 
 
 @extend_schema_serializer(component_name="MoneybirdTimeEntryInput")
@@ -135,29 +143,6 @@ def _date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def render_sales_invoice(invoice: SalesInvoice) -> dict[str, Any]:
-    """The invoice inside a time entry: the keys of the OpenAPI's sales_invoice_response that
-    Uurwerk models. Left out, because there is nothing yet to fill them with: `contact` (the entry
-    renders its own contact; `contact_id` is here), contact_person(_id), recurring_sales_invoice_id,
-    subscription_id, workflow_id, document_style_id, identity_id, draft_id, payment_conditions,
-    payment_reference, short_payment_reference, reference, language, currency, discount,
-    original_sales_invoice_id, paused, paid_at, sent_at, public_view_code(_expires_at), version,
-    details, payments, the totals, marked_dubious_on, marked_uncollectible_on, reminder_count,
-    next_reminder, original_estimate_id, url, payment_url, custom_fields, notes, attachments,
-    events, tax_totals and time_entries."""
-    return {
-        "id": str(invoice.pk),
-        "administration_id": invoice.administration_id,
-        "contact_id": str(invoice.contact_id),
-        "invoice_id": invoice.invoice_id,
-        "state": invoice.state,
-        "invoice_date": _date(invoice.invoice_date),
-        "due_date": _date(invoice.due_date),
-        "created_at": iso_utc(invoice.created_at),
-        "updated_at": iso_utc(invoice.updated_at),
-    }
-
-
 def shows_sales_invoices(request: Request) -> bool:
     """Moneybird leaves an entry's invoice out for a token without the sales_invoices scope."""
     return "sales_invoices" in (getattr(request.auth, "scopes", None) or ())
@@ -177,45 +162,91 @@ def time_entry_input(view: MoneybirdView, request: Request, *, partial: bool) ->
     return data
 
 
+def entry_row(entry: TimeEntry) -> dict[str, Any]:
+    """An entry read as a model instance (with_details' shape: related rows joined, events and
+    notes aggregated), as the row a list reads (selectors.RENDERED, events_json, notes_json)."""
+    row = {name: getattr(entry, name) for name in ENTRY_COLUMNS}
+    for relation, names in RELATED_COLUMNS.items():
+        related = getattr(entry, relation)
+        for name in names:
+            row[f"{relation}__{name}"] = None if related is None else getattr(related, name)
+    row["events_json"], row["notes_json"] = entry.events_json, entry.notes_json
+    return row
+
+
 def render_time_entry(entry: TimeEntry, *, sales_invoices: bool = True) -> dict[str, Any]:
     """One entry as Moneybird renders it; `entry` comes from selectors.with_details, or from a
-    write service, which returns it in that shape. Without
-    `sales_invoices` (the token's scope) the `sales_invoice` key is left out altogether."""
-    contact, project, invoice = entry.contact, entry.project, entry.sales_invoice
-    events = sorted(entry.events_json or [], key=lambda e: e["id"])
-    notes = sorted(entry.notes_json or [], key=lambda n: n["id"])
+    write service, which returns it in that shape."""
+    return render_time_entry_row(entry_row(entry), sales_invoices=sales_invoices)
+
+
+def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True) -> dict[str, Any]:
+    """One entry as Moneybird renders it, from a row of selectors.page_rows (or entry_row).
+    Without `sales_invoices` (the token's scope) the `sales_invoice` key is left out."""
+    events = sorted(row["events_json"] or [], key=itemgetter("id"))
+    notes = sorted(row["notes_json"] or [], key=itemgetter("id"))
+    contact_id, project_id, invoice_id = (
+        row["contact_id"],
+        row["project_id"],
+        row["sales_invoice_id"],
+    )
     body = {
-        "id": str(entry.pk),
-        "administration_id": entry.administration_id,
-        "contact_id": _id(entry.contact_id),
-        "project_id": _id(entry.project_id),
-        "sales_invoice_id": _id(entry.sales_invoice_id),
-        "user_id": str(entry.user_id),
-        "started_at": iso_utc(entry.started_at),
-        "ended_at": iso_utc(entry.ended_at),
-        "description": entry.description,
-        "paused_duration": entry.paused_duration,
-        "billable": entry.billable,
-        "created_at": iso_utc(entry.created_at),
-        "updated_at": iso_utc(entry.updated_at),
+        "id": str(row["id"]),
+        "administration_id": row["administration_id"],
+        "contact_id": _id(contact_id),
+        "project_id": _id(project_id),
+        "sales_invoice_id": _id(invoice_id),
+        "user_id": str(row["user_id"]),
+        "started_at": iso_utc(row["started_at"]),
+        "ended_at": iso_utc(row["ended_at"]),
+        "description": row["description"],
+        "paused_duration": row["paused_duration"],
+        "billable": row["billable"],
+        "created_at": iso_utc(row["created_at"]),
+        "updated_at": iso_utc(row["updated_at"]),
         "contact": None
-        if contact is None
+        if contact_id is None
         else {
-            "id": str(contact.pk),
-            "firstname": contact.firstname or None,
-            "lastname": contact.lastname or None,
-            "company_name": contact.company_name or None,
+            "id": str(contact_id),
+            "firstname": row["contact__firstname"] or None,
+            "lastname": row["contact__lastname"] or None,
+            "company_name": row["contact__company_name"] or None,
         },
-        "user": render_user(entry.user),
+        # administrations.api.moneybird.users.render_user, from the row's columns.
+        "user": {
+            "id": str(row["user_id"]),
+            "name": User.name_to_show(row["user__name"], row["user__email"]),
+            "created_at": iso_utc(row["user__created_at"]),
+            "updated_at": iso_utc(row["user__updated_at"]),
+        },
         "project": None
-        if project is None
+        if project_id is None
         else {
-            "id": str(project.pk),
-            "name": project.name,
-            "state": project.state,
-            "budget": project.budget,
+            "id": str(project_id),
+            "name": row["project__name"],
+            "state": row["project__state"],
+            "budget": row["project__budget"],
         },
-        "sales_invoice": None if invoice is None else render_sales_invoice(invoice),
+        # The keys of the OpenAPI's sales_invoice_response that Uurwerk models. Left out, for
+        # want of anything to fill them with: contact (the entry renders its own), contact
+        # person, recurring invoice, subscription, workflow, document style, identity, draft,
+        # payment conditions and references, language, currency, discount, original invoice,
+        # paused, paid_at, sent_at, public view code, version, details, payments, totals,
+        # dubious/uncollectible dates, reminders, original estimate, urls, custom fields, notes,
+        # attachments, events, tax totals and time entries.
+        "sales_invoice": None
+        if invoice_id is None
+        else {
+            "id": str(invoice_id),
+            "administration_id": row["sales_invoice__administration_id"],
+            "contact_id": str(row["sales_invoice__contact_id"]),
+            "invoice_id": row["sales_invoice__invoice_id"],
+            "state": row["sales_invoice__state"],
+            "invoice_date": _date(row["sales_invoice__invoice_date"]),
+            "due_date": _date(row["sales_invoice__due_date"]),
+            "created_at": iso_utc(row["sales_invoice__created_at"]),
+            "updated_at": iso_utc(row["sales_invoice__updated_at"]),
+        },
         "events": [render_event(e) for e in events],
         "notes": [render_note(n) for n in notes],
     }
@@ -224,19 +255,14 @@ def render_time_entry(entry: TimeEntry, *, sales_invoices: bool = True) -> dict[
     return body
 
 
-def _entry_or_404(administration: Administration, entry_id: int | str) -> TimeEntry:
-    entry = time_entry_detail(administration, int(entry_id))
-    if entry is None:
-        raise NotFound("id")
-    return entry
-
-
 def _rendered(
     request: Request, administration: Administration, entry_id: int | str
 ) -> dict[str, Any]:
     """The entry as it is now, rendered for this request's token."""
-    entry = _entry_or_404(administration, entry_id)
-    return render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
+    row = time_entry_row(administration, int(entry_id))
+    if row is None:
+        raise NotFound("id")
+    return render_time_entry_row(row, sales_invoices=shows_sales_invoices(request))
 
 
 def _named(administration: Administration, entry_id: str) -> TimeEntry:
@@ -284,12 +310,12 @@ class TimeEntryListView(MoneybirdView):
         total = bounded_count(queryset, page)
         if total.rows == 0:
             filterset.check_references()
-        entries = page_with_details(queryset, offset=page.offset, limit=page.size)
+        rows = page_rows(queryset, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)
         return paged_response(
             request,
             page,
-            [render_time_entry(e, sales_invoices=shown) for e in entries],
+            [render_time_entry_row(row, sales_invoices=shown) for row in rows],
             total=total,
         )
 
@@ -349,7 +375,10 @@ class TimeEntryDetailView(MoneybirdView):
         responses=moneybird_responses({204: NO_CONTENT}, 404, 422),
     )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
-        entry = _entry_or_404(self.administration, pk)
+        entry = time_entries_of(self.administration).filter(pk=int(pk)).first()
+        if entry is None:
+            raise NotFound("id")
+        entry.administration = self.administration
         services.time_entry_delete(entry=entry, actor=request.user)
         return Response(status=204)
 
