@@ -8,8 +8,9 @@ worker count, each on a free loopback port, then for every scenario alternates r
 between the two (wrk when it is installed, else a small thread-based Python generator) and prints
 a Markdown table: p50, p99, requests/s, SQL statements per request, EXPLAIN (ANALYZE, BUFFERS)
 time of one request's SQL, whether both answer the same bytes, and the ratios ours/twin; then
-worker memory before and after. Loopback only, every loop bounded in time; it stops by itself and
-stops the servers it started. It measures, it does not judge: nothing here passes or fails.
+worker memory before and after; last, the import scenario (bench/import_bench.py: the import
+command against COPY of the same rows, in a scratch database). Loopback only, every loop bounded
+in time; it stops by itself and stops the servers it started. It measures, it does not judge: nothing here passes or fails.
 
 Rate limits are set out of reach for the run (RATE_LIMIT_* = 10^9 per minute): the limiter still
 counts every request, it just never answers 429. Writes (create, update) add entries and events
@@ -751,6 +752,12 @@ def main() -> None:
     parser.add_argument(
         "--soak-seconds", type=float, default=120, help="at most this long per side for that"
     )
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=1_000_000,
+        help="rows for the import scenario (bench/import_bench.py); 0 leaves it out",
+    )
     options = parser.parse_args()
     if not options.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("bench/run.py needs a PostgreSQL DATABASE_URL filled by seed_bench")
@@ -826,6 +833,13 @@ def main() -> None:
         f"{options.workers} workers each; {time.monotonic() - started:.0f} s in all."
     )
     report(measured, memory, pss, served, headline, extra)
+    if options.import_rows:
+        # The import scenario: bench/import_bench.py, in a scratch database of its own on the
+        # same server, so that the measured data set stays as it is.
+        print(f"\nImport of {options.import_rows:,} rows (bench/import_bench.py):", flush=True)
+        command = [sys.executable, str(ROOT / "bench" / "import_bench.py")]
+        command += ["--rows", str(options.import_rows), "--skip-bulk-create"]
+        subprocess.run(command, env={**os.environ, "DATABASE_URL": options.database_url})
 
 
 if __name__ == "__main__":
