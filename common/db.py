@@ -59,9 +59,7 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
         return
     now = timezone.now()
     fields = model._meta.local_concrete_fields
-    columns = [
-        (field.attname, _copy_default(field, now), _copy_formatter(field)) for field in fields
-    ]
+    columns = [(_copy_value(field, now), _copy_formatter(field)) for field in fields]
     quote = connection.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(
         quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
@@ -71,8 +69,7 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             line = "\t".join(
-                "\\N" if (value := row.get(name, default)) is None else render(value)
-                for name, default, render in columns
+                "\\N" if (value := get(row)) is None else render(value) for get, render in columns
             )
             lines.append(line)
             size += len(line)
@@ -108,10 +105,14 @@ def _copy_timestamp() -> Callable[[datetime], str]:
     return render
 
 
-def _copy_default(field: Field, now: datetime) -> Any:
+def _copy_value(field: Field, now: datetime) -> Callable[[Mapping[str, Any]], Any]:
+    """The field's value in a row: a field left out takes its default; an auto_now(_add)
+    timestamp left out or None takes `now`, as save() would set it."""
+    name = field.attname
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return now
-    return field.get_default()
+        return lambda row: row.get(name) or now
+    default = field.get_default()
+    return lambda row: row.get(name, default)
 
 
 def _copy_formatter(field: Field) -> Callable[[Any], str]:
@@ -123,7 +124,10 @@ def _copy_formatter(field: Field) -> Callable[[Any], str]:
         return _copy_timestamp()
     if isinstance(field, JSONField):
         if field.encoder is None:
-            return lambda value: _copy_text(orjson.dumps(value).decode())
+            # Non-string keys become strings, as json.dumps makes them.
+            return lambda value: _copy_text(
+                orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+            )
         return lambda value: _copy_text(json.dumps(value, cls=field.encoder))
     if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
         return _copy_text
