@@ -10,7 +10,8 @@ a Markdown table: p50, p99, requests/s, SQL statements per request, EXPLAIN (ANA
 time of one request's SQL, whether both answer the same bytes, and the ratios ours/twin; then
 worker memory before and after; last, the import scenario (bench/import_bench.py: the import
 command against COPY of the same rows, in a scratch database). Loopback only, every loop bounded
-in time; it stops by itself and stops the servers it started. It measures, it does not judge: nothing here passes or fails.
+in time; it stops by itself and stops the servers it started. It measures, it does not judge:
+nothing here passes or fails.
 
 Rate limits are set out of reach for the run (RATE_LIMIT_* = 10^9 per minute): the limiter still
 counts every request, it just never answers 429. Writes (create, update) add entries and events

@@ -3,12 +3,12 @@ validates, rounds, saves and records its event inside one transaction."""
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -217,6 +217,31 @@ def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> Event:
     )
 
 
+@contextmanager
+def _one_running_timer(entry: TimeEntry, starts: bool) -> Iterator[None]:
+    """Around the write that makes `entry` a running timer (`starts`): the one-per-person index
+    decides between two timers started at once (each stopped the other timers it saw, not the
+    one being started beside it). The loser gets a 422 to retry, not an IntegrityError. Only
+    then a savepoint, so that the usual write costs no extra statements."""
+    if not starts:
+        yield
+        return
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        other = TimeEntry.objects.filter(
+            administration_id=entry.administration_id, user_id=entry.user_id, ended_at=None
+        ).exclude(pk=entry.pk)
+        if not other.exists():
+            raise
+        raise ValidationFailed.single(
+            "ended_at",
+            "running",
+            "another timer of this person was started at the same time; try again",
+        ) from None
+
+
 def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> list[Event]:
     """Set changed attributes, save them, and record time_entry_updated with [old, new] per
     field; linking the entry to a (different) invoice also records
@@ -245,7 +270,9 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
     if not diff:
         return []
     old_updated_at = entry.updated_at
-    entry.save(update_fields=[*changed, "updated_at"])
+    starts = entry.ended_at is None and ("ended_at" in changed or "user" in changed)
+    with _one_running_timer(entry, starts):
+        entry.save(update_fields=[*changed, "updated_at"])
     diff["updated_at"] = [
         _render(old_updated_at, administration),
         _render(entry.updated_at, administration),
@@ -344,7 +371,8 @@ def time_entry_create(
     )
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
     entry = TimeEntry(administration=administration, billable=bool(billable), **values, **related)
-    entry.save(force_insert=True)
+    with _one_running_timer(entry, entry.ended_at is None):
+        entry.save(force_insert=True)
     events = [
         event_record(
             administration=administration,

@@ -13,6 +13,7 @@ from tests.timeentries.moneybird_support import (
     not_found,
     unprocessable,
 )
+from timeentries import services
 from timeentries.models import TimeEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam (winter time)
@@ -181,6 +182,34 @@ def test_create_a_running_timer_stops_the_running_one(api, administration, owner
     running.refresh_from_db()
     assert running.ended_at is not None
     assert TimeEntry.objects.filter(ended_at__isnull=True).count() == 1
+
+
+def test_two_timers_started_at_once_give_the_second_a_422_not_a_500(
+    api, administration, owner, monkeypatch, freeze
+):
+    # The second start did not see the first (it was not committed yet), so it stopped nothing;
+    # the one-running-timer index decides, and the loser is told to retry.
+    freeze(T0.replace(hour=12))
+    running = make_entry(administration, owner, T0, ended_at=None)
+    monkeypatch.setattr(services, "_stop_running_timer", lambda **kwargs: None)
+    events = Event.objects.count()
+    response = create(api, started_at="2026-03-02T11:00:00Z")
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {
+            "ended_at": ["another timer of this person was started at the same time; try again"]
+        },
+        "details": {"ended_at": [{"error": "running"}]},
+    }
+    assert list(TimeEntry.objects.filter(ended_at__isnull=True)) == [running]
+    assert Event.objects.count() == events
+    # A resume meets the same index.
+    stopped = make_entry(administration, owner, T0.replace(hour=7))
+    response = api.patch(f"time_entries/{stopped.pk}/resume")
+    assert response.status_code == 422
+    assert response.json()["details"] == {"ended_at": [{"error": "running"}]}
+    stopped.refresh_from_db()
+    assert stopped.ended_at is not None
 
 
 @pytest.mark.parametrize(
