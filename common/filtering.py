@@ -1,7 +1,7 @@
 """Glue between a filter string and a resource's django-filter FilterSet: the grammar is in
 common/filterstring.py, each resource's vocabulary in its own filtersets.py."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.db.models import QuerySet
@@ -80,7 +80,9 @@ class FilterStringFilterSet(django_filters.FilterSet):
             day = parse_day(value)
         except PeriodError as exc:
             raise self.bad(key, value, exc.message) from None
-        return self.local_bounds(day, date.fromordinal(day.toordinal() + 1))
+        if day == date.max:  # its end, the next midnight, is past what a date can hold
+            raise self.bad(key, value, "date out of range")
+        return self.local_bounds(day, day + timedelta(days=1))
 
     def id_value(self, key: str, value: str) -> int:
         if not (value.isascii() and value.isdigit()) or len(value) > 19:

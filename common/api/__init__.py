@@ -7,8 +7,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.exceptions import FieldError, ValidationFailed
+from common.exceptions import BadRequest, FieldError, ValidationFailed
 from common.timefmt import parse_datetime
+
+
+def reject_null_characters(query_params: Any) -> None:
+    """A query parameter with a NUL character is a 400: PostgreSQL cannot take one in a string
+    (a search or filter would fail inside the query), and no real value contains it."""
+    for name, values in query_params.lists():
+        if "\x00" in name or any("\x00" in value for value in values):
+            raise BadRequest(
+                f"{name.replace(chr(0), '')} contains a null character", field=name, code="invalid"
+            )
 
 
 def validate_input(

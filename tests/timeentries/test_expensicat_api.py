@@ -788,3 +788,7 @@ def test_a_member_of_both_organizations_chooses_with_the_header(owner, entry, fo
     # A member there: only their own entries, of which they have none.
     assert ids(there.get("time-entries")) == []
     assert_error(there.get(f"time-entries/{entry.pk}"), 404, "NOT_FOUND")
+
+
+def test_a_null_character_in_a_parameter_is_a_400(ec):
+    assert_error(ec.get("time-entries", {"cursor": "\x00"}), 400, "BAD_REQUEST", field="cursor")

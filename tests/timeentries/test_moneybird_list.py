@@ -328,6 +328,8 @@ def test_query_searches_the_description(api, administration, owner):
         ("contact_id:99999999999999999999", "99999999999999999999"),
         ("day:2021-02-30", "2021-02-30"),
         ("day:yesterday", "yesterday"),
+        ("day:9999-12-31", "9999-12-31"),
+        ("period:99991230..99991231", "99991230..99991231"),
         ("include_nil_contacts:maybe", "maybe"),
         ("include_active:perhaps", "perhaps"),
         ("period:this_year,period:this_month", "period"),
@@ -569,3 +571,14 @@ def test_this_year_starts_at_local_midnight_on_new_years_day(api, freeze, admini
         str(new.pk),
         str(old.pk),
     ]
+
+
+@pytest.mark.parametrize("param", ["query", "filter", "per_page"])
+def test_a_null_character_in_a_parameter_is_a_400(api, param):
+    # PostgreSQL cannot hold a NUL in a string: caught before any query.
+    response = api.get("time_entries", {param: "design\x00"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": f"{param} contains a null character",
+        "symbolic": {param: "invalid"},
+    }
