@@ -111,3 +111,14 @@ class ErrorReport:
             self.write(
                 f"... and {self.count - ERRORS_SHOWN} more errors (--errors-to FILE lists all)"
             )
+
+
+def write_totals(write: Callable[[str], None], summary: ImportSummary) -> None:
+    """The end of an import's summary, the same for every import command: what became of the
+    entries, and the names created for them."""
+    write(f"imported: {summary.imported}")
+    write(f"skipped: {summary.skipped} (already present)")
+    write(f"rejected: {summary.rejected}")
+    for kind, names in summary.created.items():
+        if names:
+            write(f"created {kind}: {len(names)} ({', '.join(names[:20])})")

@@ -10,7 +10,7 @@ from django.db import IntegrityError
 from administrations.management.base import administration_get, service_errors
 from timeentries.imports.moneybird_api import PER_PAGE_MAX, MoneybirdApiError, MoneybirdClient
 from timeentries.imports.moneybird_import import MoneybirdImport, MoneybirdImportSummary
-from timeentries.management.reporting import ErrorReport, Progress
+from timeentries.management.reporting import ErrorReport, Progress, write_totals
 
 # What an operator most likely has to fix, by status.
 HINTS = {
@@ -117,9 +117,4 @@ class Command(BaseCommand):
             )
             self.stdout.write(line + (f", {len(tally.failed)} failed" if tally.failed else ""))
         self.stdout.write(f"entries: {summary.rows}")
-        self.stdout.write(f"imported: {summary.imported}")
-        self.stdout.write(f"skipped: {summary.skipped} (already present)")
-        self.stdout.write(f"rejected: {summary.rejected}")
-        for kind, names in summary.created.items():
-            if names:
-                self.stdout.write(f"created {kind}: {len(names)} ({', '.join(names[:20])})")
+        write_totals(self.stdout.write, summary)

@@ -13,7 +13,7 @@ from administrations.management.base import administration_get, service_errors
 from timeentries.imports.detect import FORMAT_CHOICES
 from timeentries.imports.rows import ImportFormatError
 from timeentries.imports.runner import ImportSummary, import_time_entries
-from timeentries.management.reporting import ErrorReport, Progress
+from timeentries.management.reporting import ErrorReport, Progress, write_totals
 from timeentries.services import IMPORT_BATCH_SIZE
 
 
@@ -90,9 +90,4 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing was written. An import would give:")
         self.stdout.write(f"format: {summary.format}")
         self.stdout.write(f"rows: {summary.rows}")
-        self.stdout.write(f"imported: {summary.imported}")
-        self.stdout.write(f"skipped: {summary.skipped} (already present)")
-        self.stdout.write(f"rejected: {summary.rejected}")
-        for kind, names in summary.created.items():
-            if names:
-                self.stdout.write(f"created {kind}: {len(names)} ({', '.join(names[:20])})")
+        write_totals(self.stdout.write, summary)
