@@ -151,6 +151,7 @@ def write_copy_file(csv_path: Path, copy_path: Path, administration) -> None:
     rounds them."""
     from administrations.models import Contact, Project
     from administrations.selectors import members_of
+    from common.db import copy_text
     from common.ids import new_id
 
     users = dict(members_of(administration).values_list("email", "pk"))
@@ -159,7 +160,6 @@ def write_copy_file(csv_path: Path, copy_path: Path, administration) -> None:
         Contact.objects.filter(administration=administration).values_list("company_name", "pk")
     )
     now = datetime.now(UTC).isoformat()
-    escape = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
     def minute(text: str) -> str:
         return datetime.fromisoformat(text).replace(second=0).isoformat()
@@ -175,7 +175,7 @@ def write_copy_file(csv_path: Path, copy_path: Path, administration) -> None:
                 minute(started),
                 minute(ended),
                 str(int(pause) // 60 * 60),
-                description.translate(escape),
+                copy_text(description),
                 "t" if billable == "true" else "f",
                 str(administration.pk),
                 str(clients[client]) if client else "\\N",

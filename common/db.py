@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Field,
     ForeignKey,
     Func,
@@ -19,18 +18,6 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
-
-
-class JSONGroupArray(Aggregate):
-    """Aggregate rows into a JSON array, so a list can fetch each item's children (events,
-    notes) inside its own query instead of one extra query per kind of child."""
-
-    function = "json_group_array"
-    output_field = JSONField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        # jsonb, not json: Django hands jsonb to JSONField as text, which it then decodes.
-        return self.as_sql(compiler, connection, function="jsonb_agg", **extra_context)
 
 
 class JSONValue(Func):
@@ -86,7 +73,8 @@ COPY_CHUNK = 1 << 16
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: Any) -> str:
+def copy_text(value: Any) -> str:
+    """`value` as text in COPY's text format (backslash, tab, newline and CR escaped)."""
     text = str(value)
     # Most text has nothing to escape; two scans in C are cheaper than translate().
     return text.translate(_COPY_ESCAPES) if "\\" in text or not text.isprintable() else text
@@ -125,15 +113,15 @@ def _copy_formatter(field: Field) -> Callable[[Any], str]:
     if isinstance(field, JSONField):
         if field.encoder is None:
             # Non-string keys become strings, as json.dumps makes them.
-            return lambda value: _copy_text(
+            return lambda value: copy_text(
                 orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
             )
-        return lambda value: _copy_text(json.dumps(value, cls=field.encoder))
+        return lambda value: copy_text(json.dumps(value, cls=field.encoder))
     if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
-        return _copy_text
+        return copy_text
     if isinstance(field, (IntegerField, ForeignKey)) or kind in ("AutoField", "BigAutoField"):
         return str
-    return lambda value: _copy_text(field.get_db_prep_save(value, connection))
+    return lambda value: copy_text(field.get_db_prep_save(value, connection))
 
 
 def deferred_page(

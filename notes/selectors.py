@@ -42,7 +42,7 @@ class ChildrenJSON(Expression):
     correlated subquery matching them on the outer row's administration and id, so it never
     reaches across administrations. The outer queryset's model needs `administration_id`.
 
-    It is the SQL an ORM Subquery of JSONObject(**fields) under JSONGroupArray would be, written
+    It is the SQL an ORM Subquery of JSONObject(**fields) under a JSON aggregate would be, written
     out once per database instead: Django builds and compiles those two dozen expressions anew
     for every queryset, which cost a request for one entry more than PostgreSQL's work for it.
     `fields` maps each JSON key to F(field) or JSONValue(field) (a JSON column embedded as

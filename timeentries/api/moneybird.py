@@ -17,8 +17,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.api.moneybird.users import UserOutput
-from administrations.models import Administration, Project, User
+from administrations.api.moneybird.users import UserOutput, render_user_row
+from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import NotFound, ScopeMissing
@@ -212,13 +212,13 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
             "lastname": row["contact__lastname"] or None,
             "company_name": row["contact__company_name"] or None,
         },
-        # administrations.api.moneybird.users.render_user, from the row's columns.
-        "user": {
-            "id": str(row["user_id"]),
-            "name": User.name_to_show(row["user__name"], row["user__email"]),
-            "created_at": iso_utc(row["user__created_at"]),
-            "updated_at": iso_utc(row["user__updated_at"]),
-        },
+        "user": render_user_row(
+            row["user_id"],
+            row["user__name"],
+            row["user__email"],
+            row["user__created_at"],
+            row["user__updated_at"],
+        ),
         "project": None
         if project_id is None
         else {

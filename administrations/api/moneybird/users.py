@@ -1,5 +1,6 @@
 """Moneybird's /api/v2/{administration_id}/users: the administration's members."""
 
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -7,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.models import Administration, Membership
+from administrations.models import Administration, Membership, User
 from common.api.moneybird import MoneybirdView, moneybird_path
 from common.exceptions import BadRequest
 from common.openapi import moneybird_responses
@@ -23,11 +24,18 @@ class UserOutput(serializers.Serializer):
 
 
 def render_user(user) -> dict[str, Any]:
+    return render_user_row(user.pk, user.name, user.email, user.created_at, user.updated_at)
+
+
+def render_user_row(
+    pk: int, name: str, email: str, created_at: datetime, updated_at: datetime
+) -> dict[str, Any]:
+    """render_user from plain columns (list rows, no model instance)."""
     return {
-        "id": str(user.pk),
-        "name": user.display_name,
-        "created_at": iso_utc(user.created_at),
-        "updated_at": iso_utc(user.updated_at),
+        "id": str(pk),
+        "name": User.name_to_show(name, email),
+        "created_at": iso_utc(created_at),
+        "updated_at": iso_utc(updated_at),
     }
 
 
