@@ -3,7 +3,7 @@ validates, rounds, saves and records its event inside one transaction."""
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -18,7 +18,12 @@ from administrations.services import contact_create, member_add, project_create
 from common.db import insert_rows
 from common.exceptions import FieldError, NotFound, ValidationFailed
 from common.ids import new_id
-from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
+from common.limits import (
+    DESCRIPTION_MAX_LENGTH,
+    TIME_RANGE_MESSAGE,
+    time_in_range,
+    too_long_message,
+)
 from common.timefmt import ONE_MINUTE, floor_minute, iso_local
 from invoices.selectors import NOT_FOUND_MESSAGE as INVOICE_NOT_FOUND
 from notes.models import Event
@@ -59,8 +64,14 @@ def _round(values: dict[str, Any]) -> None:
         values["paused_duration"] = (int(values["paused_duration"]) // 60) * 60
 
 
-def _validate(administration: Administration, values: dict[str, Any]) -> None:
-    """Rules on the complete, rounded entry. Collects every broken rule, as Moneybird does."""
+def _validate(
+    administration: Administration,
+    values: dict[str, Any],
+    given: Collection[str] = ("started_at", "ended_at"),
+) -> None:
+    """Rules on the complete, rounded entry. Collects every broken rule, as Moneybird does.
+    The time range is checked on the times `given` as input: a timer started at the last
+    minute of the range is stopped a minute past it, and stays changeable."""
     errors: dict[str, list[FieldError]] = {}
 
     def add(field: str, code: str, message: str) -> None:
@@ -69,7 +80,13 @@ def _validate(administration: Administration, values: dict[str, Any]) -> None:
     started, ended = values.get("started_at"), values.get("ended_at")
     if started is None:
         add("started_at", "blank", "can't be blank")
-    if started is not None and ended is not None:
+    out_of_range = False
+    for field in ("started_at", "ended_at"):
+        if field in given and values.get(field) is not None and not time_in_range(values[field]):
+            add(field, "out_of_range", TIME_RANGE_MESSAGE)
+            out_of_range = True
+    # Comparing times out of range would mean nothing.
+    if started is not None and ended is not None and not out_of_range:
         if ended < started:
             add("ended_at", "ended_at_before_started_at", "cannot be before the start time")
         elif ended - started < ONE_MINUTE:
@@ -424,7 +441,7 @@ def time_entry_update(
     if "paused_duration" in changes and changes["paused_duration"] is None:
         values["paused_duration"] = 0
     _round(values)
-    _validate(administration, values)
+    _validate(administration, values, given=changes)
     related, context = _resolve_related(
         administration, changes, actor, entry=current, runs=values["ended_at"] is None
     )
