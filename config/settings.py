@@ -236,3 +236,23 @@ RATE_LIMITS = {
 # Django's own cap for bodies it reads itself (forms, the admin, OAuth2's token endpoint): the
 # API's limit, so that no path takes more.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
+# --- logging ---------------------------------------------------------------------------------
+# Everything at LOG_LEVEL and above goes to the console in every mode, above all each unhandled
+# exception with its traceback (Django's default prints nothing with DEBUG off and mails it).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "level": env_str("LOG_LEVEL", "WARNING").upper(),
+        }
+    },
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's logger keeps its level but loses its own handlers (console only with DEBUG on,
+    # mail_admins): its records reach the root's console, once, whatever DEBUG says.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+}
