@@ -101,11 +101,14 @@ def _notes(administration: Administration, ids: set[int], base: str) -> dict:
 
 
 def _administrations(administration: Administration, ids: set[int], base: str) -> dict:
-    from administrations.api.moneybird.administrations import render_administration
+    from administrations.api.moneybird.administrations import (
+        render_administration,
+        with_first_entry,
+    )
 
     if administration.pk not in ids:
         return {}
-    current = Administration.objects.filter(pk=administration.pk).first()
+    current = with_first_entry(Administration.objects.filter(pk=administration.pk)).first()
     return {} if current is None else {current.pk: render_administration(current)}
 
 
