@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("timeentries.api.expensicat")),
     path("", include("administrations.api.expensicat")),
     path("", include("common.apidocs")),
+    path("", include("notes.api.moneybird_events")),
 ]
 
 handler404 = "config.urls.api_not_found"
