@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("administrations.api.expensicat")),
     path("", include("common.apidocs")),
     path("", include("notes.api.moneybird_events")),
+    path("", include("notes.api.expensicat")),
 ]
 
 handler404 = "config.urls.api_not_found"
