@@ -48,8 +48,9 @@ def next_url(response) -> str | None:
     return url.strip()[1:-1]
 
 
-def follow(api, url: str):
-    settled()
+def follow(api, url: str, *, settle: bool = True):
+    if settle:
+        settled()
     parts = urlsplit(url)
     return api.client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()})
 
