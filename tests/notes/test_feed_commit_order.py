@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from administrations.models import Administration
 from notes.models import Event
+from notes.services import events_record_bulk
 from tests.factories import TimeEntryFactory
 from tests.notes.test_feed_moneybird import feed, follow, next_url
 from timeentries import services as time_entry_services
@@ -102,3 +103,39 @@ def test_a_later_commit_waits_for_an_earlier_transaction_still_open(api, adminis
         (str(outcome["slow"]), "time_entry_created"),
         (str(fast.pk), "time_entry_created"),
     ]
+
+
+def test_events_recorded_in_bulk_come_after_the_cursor_in_id_order(api, administration, owner):
+    entries = [TimeEntryFactory(administration=administration, actor=owner) for _ in range(3)]
+    resume = next_url(feed(api, {"per_page": 100}))
+    with transaction.atomic():
+        count = events_record_bulk(
+            administration=administration,
+            actor=owner,
+            action="time_entry_updated",
+            entries=[(entry, {"n": n}) for n, entry in enumerate(entries)],
+        )
+    assert count == 3
+    page = follow(api, resume).json()
+    assert [(item["entity_id"], item["data"]) for item in page] == [
+        (str(entry.pk), {"n": n}) for n, entry in enumerate(entries)
+    ]
+    assert [item["id"] for item in page] == sorted(item["id"] for item in page)
+
+
+def test_each_event_records_where_it_stands_in_commit_order(administration, owner):
+    with transaction.atomic():
+        first = TimeEntryFactory(administration=administration, actor=owner)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+                (transaction_id,) = cursor.fetchone()
+    second = TimeEntryFactory(administration=administration, actor=owner)
+    before = Event.objects.get(entity_id=first.pk).xact
+    after = Event.objects.get(entity_id=second.pk).xact
+    assert before < after
+    if connection.vendor == "postgresql":
+        assert before == transaction_id
+    else:  # the administration's next number
+        assert after == before + 1
+        assert before == Event.objects.filter(administration=administration).count() - 1
