@@ -34,18 +34,23 @@ class JSONValue(Func):
 def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows given as {attname: value} with no model instances: bulk writes (imports)
     whose rows the caller has already validated. A field left out takes its default, an
-    auto_now(_add) timestamp now. On PostgreSQL one COPY in its text format, each row rendered
-    to a line by a formatter chosen once per column: compiling SQL and adapting every
-    parameter (bulk_create), or even psycopg's per-value adaptation in `write_row`, is what
-    dominates a bulk write from Python. Elsewhere bulk_create. As with bulk_create, neither
-    save() nor signals run."""
+    auto_now(_add) timestamp now, a field with a db_default the database's. On PostgreSQL one
+    COPY in its text format, each row rendered to a line by a formatter chosen once per
+    column: compiling SQL and adapting every parameter (bulk_create), or even psycopg's
+    per-value adaptation in `write_row`, is what dominates a bulk write from Python. Elsewhere
+    bulk_create. As with bulk_create, neither save() nor signals run."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create([model(**row) for row in rows])
         return
     now = timezone.now()
-    fields = model._meta.local_concrete_fields
+    # A column the database fills itself (db_default) is left to it unless the rows give it.
+    fields = [
+        field
+        for field in model._meta.local_concrete_fields
+        if not field.has_db_default() or field.attname in rows[0]
+    ]
     columns = [(_copy_value(field, now), _copy_formatter(field)) for field in fields]
     quote = connection.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(

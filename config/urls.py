@@ -37,6 +37,8 @@ urlpatterns = [
     path("", include("timeentries.api.expensicat")),
     path("", include("administrations.api.expensicat")),
     path("", include("common.apidocs")),
+    path("", include("notes.api.moneybird_events")),
+    path("", include("notes.api.expensicat")),
 ]
 
 handler404 = "config.urls.api_not_found"

@@ -11,7 +11,7 @@ from common.db import insert_rows
 from common.exceptions import ValidationFailed
 from common.ids import new_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
-from notes.models import Event, Note
+from notes.models import Event, Note, position_default
 
 
 def event_record(
@@ -126,10 +126,12 @@ def events_record_bulk(
     writer need not build model instances. Returns the number of events."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events_record_bulk must run inside the transaction of the change")
+    administration_id = administration.pk if administration is not None else None
+    position = position_default(administration_id)
     rows = [
         {
             "id": new_id(),
-            "administration_id": administration.pk if administration is not None else None,
+            "administration_id": administration_id,
             "user_id": actor.pk if actor is not None else None,
             "action": action,
             "subject_type": entity.entity_type,
@@ -137,6 +139,8 @@ def events_record_bulk(
             "link_entity_type": None,
             "link_entity_id": None,
             "data": data or {},
+            # Left out on PostgreSQL, where the column default records the transaction.
+            **({} if position is None else {"xact": position}),
         }
         for entity, data in entries
     ]

@@ -72,6 +72,12 @@ def page_rows(queryset: QuerySet, *, offset: int, limit: int) -> list[dict]:
     return list(_rows(deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit)))
 
 
+def time_entry_rows(administration: Administration, ids: list[int]) -> list[dict]:
+    """The administration's entries among `ids`, by id, as rows with everything the API
+    renders; ids of no entry here are skipped."""
+    return list(_rows(time_entries_of(administration).filter(pk__in=ids).order_by("id")))
+
+
 def time_entry_row(administration: Administration, entry_id: int) -> dict | None:
     return _rows(time_entries_of(administration).filter(pk=entry_id)).first()
 

@@ -338,6 +338,21 @@ class OrganizationOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+def render_organization(organization: Administration, *, role: str | None) -> dict[str, Any]:
+    return {
+        "id": str(organization.pk),
+        "name": organization.name,
+        "currency": organization.currency,
+        "time_zone": organization.time_zone,
+        "country": organization.country,
+        "language": organization.language,
+        # The caller's own role: owners and admins see everyone's time entries.
+        "role": role,
+        "created_at": iso_utc(organization.created_at),
+        "updated_at": iso_utc(organization.updated_at),
+    }
+
+
 class OrganizationCurrentView(ExpensicatView):
     read_scopes = write_scopes = ("team:read", "entries:read")
 
@@ -349,21 +364,7 @@ class OrganizationCurrentView(ExpensicatView):
         ),
     )
     def get(self, request: Request) -> Response:
-        organization = self.administration
-        return self.data(
-            {
-                "id": str(organization.pk),
-                "name": organization.name,
-                "currency": organization.currency,
-                "time_zone": organization.time_zone,
-                "country": organization.country,
-                "language": organization.language,
-                # The caller's own role: owners and admins see everyone's time entries.
-                "role": self.role,
-                "created_at": iso_utc(organization.created_at),
-                "updated_at": iso_utc(organization.updated_at),
-            }
-        )
+        return self.data(render_organization(self.administration, role=self.role))
 
 
 def render_member(membership: Membership) -> dict[str, Any]:

@@ -50,6 +50,11 @@ SERVICE_NAMES = {v: k for k, v in FIELD_NAMES.items()}
 KEYSET = Keyset(TimeEntry, "-started_at", "id")
 
 
+def with_related(queryset: QuerySet) -> QuerySet:
+    """Entries with the related rows render_time_entry reads joined."""
+    return queryset.select_related(*_related())
+
+
 def _related() -> list[str]:
     related = ["user", "project", "project__contact"]
     # Joined once TimeEntry.sales_invoice exists (see _render_invoice).

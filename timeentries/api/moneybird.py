@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from administrations.api.moneybird.users import UserOutput, render_user_row
 from administrations.models import Administration, Project
-from common.api import IdField, TimestampField, validate_input
+from common.api import IdField, TimestampField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import NotFound, ScopeMissing
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
@@ -51,6 +51,7 @@ from timeentries.selectors import (
     page_rows,
     time_entries_of,
     time_entry_row,
+    time_entry_rows,
 )
 
 
@@ -421,6 +422,52 @@ class TimeEntryResumeView(MoneybirdView):
         return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
 
 
+class TimeEntrySynchronizationView(MoneybirdView):
+    required_scopes = ("time_entries",)
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_synchronization_list",
+        summary="List the id and version of every time entry",
+        parameters=[
+            moneybird_filter(
+                "Optional, with the keys of the time entries list; without it every entry, "
+                "running ones included (not the list's default of this year)."
+            )
+        ],
+        responses=moneybird_responses({200: synchronization.VERSIONS}, 400, 404),
+    )
+    def get(self, request: Request, administration_id: str) -> Response:
+        """Id and version (updated_at in epoch seconds) of every time entry, by id: a client
+        fetches those whose version differs from its copy, and deletes its copies of the ids
+        missing here."""
+        queryset = time_entries_of(self.administration)
+        raw = request.query_params.get("filter")
+        if raw is not None and raw.strip():
+            filterset = TimeEntryFilterSet.from_string(
+                raw,
+                queryset=queryset,
+                administration=self.administration,
+                today=timezone.now().astimezone(self.administration.tz).date(),
+            )
+            queryset = filterset.qs
+        return Response(synchronization.versions(queryset))
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_synchronization_fetch",
+        summary="Get time entries by their ids",
+        request=synchronization.IDS,
+        responses=moneybird_responses({200: TimeEntryOutput(many=True)}, 400, 404),
+    )
+    def post(self, request: Request, administration_id: str) -> Response:
+        """The time entries with the given ids (at most 100; more is a 400), by id, each as its
+        GET renders it; ids of no entry here (deleted, unknown, another administration's,
+        malformed) are skipped."""
+        wanted = synchronization.requested_ids(request, refuse_more=True)
+        rows = time_entry_rows(self.administration, wanted)
+        shown = shows_sales_invoices(request)
+        return Response([render_time_entry_row(row, sales_invoices=shown) for row in rows])
+
+
 ENTRY_ID_OF_NOTE = id_parameter("time_entry_id", "time entry")
 
 
@@ -453,6 +500,11 @@ class TimeEntryNoteDeleteView(NoteDeleteView):
 
 urlpatterns = [
     moneybird_path("time_entries", TimeEntryListView, "mb-time-entries"),
+    moneybird_path(
+        "time_entries/synchronization",
+        TimeEntrySynchronizationView,
+        "mb-time-entries-synchronization",
+    ),
     moneybird_path(rf"time_entries/(?P<pk>{ID})", TimeEntryDetailView, "mb-time-entry"),
     moneybird_path(rf"time_entries/(?P<pk>{ID})/stop", TimeEntryStopView, "mb-time-entry-stop"),
     moneybird_path(

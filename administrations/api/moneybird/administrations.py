@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import re_path
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
@@ -27,7 +27,19 @@ def period_start_date(administration: Administration) -> date:
     return date(year, 1, 1)
 
 
+def with_first_entry(queryset: QuerySet) -> QuerySet:
+    """Administrations annotated with what render_administration needs besides their columns:
+    when their earliest time entry starts (first_entry_at)."""
+    first_entry = (
+        TimeEntry.objects.filter(administration=OuterRef("pk"))
+        .order_by("started_at")
+        .values("started_at")[:1]
+    )
+    return queryset.annotate(first_entry_at=Subquery(first_entry))
+
+
 def render_administration(administration: Administration) -> dict[str, Any]:
+    """`administration` comes from with_first_entry."""
     return {
         # A number, not a string: time entries, notes and events carry administration_id as a
         # number, so a client can compare them with this id as they are. (Moneybird's examples
@@ -76,16 +88,9 @@ class AdministrationListView(MoneybirdView):
         responses=moneybird_responses({200: AdministrationOutput(many=True)}),
     )
     def get(self, request: Request) -> Response:
-        first_entry = (
-            TimeEntry.objects.filter(administration=OuterRef("pk"))
-            .order_by("started_at")
-            .values("started_at")[:1]
-        )
-        administrations = (
+        administrations = with_first_entry(
             administrations_for_user(user=request.user, token=request.auth)
-            .annotate(first_entry_at=Subquery(first_entry))
-            .order_by("name", "id")
-        )
+        ).order_by("name", "id")
         return Response([render_administration(a) for a in administrations])
 
 

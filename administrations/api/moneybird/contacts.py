@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from administrations import services
 from administrations.models import Administration, Contact
 from administrations.selectors import contact_get
-from common.api import IdField, validate_input
+from common.api import IdField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.db import deferred_page
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
@@ -78,8 +78,6 @@ SEARCH_FIELDS = (
     "bank_account",
     "sepa_iban",
 )
-# POST /contacts/synchronization answers at most this many contacts.
-SYNC_MAX = 100
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -417,8 +415,7 @@ INCLUDE_ARCHIVED = OpenApiParameter(
 
 
 def version(contact: Contact) -> int:
-    """updated_at in whole epoch seconds: it grows with every change a client must fetch."""
-    return int(contact.updated_at.timestamp())
+    return synchronization.version(contact.updated_at)
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -561,52 +558,24 @@ class ContactSynchronizationView(ContactView):
         operation_id="moneybird_contacts_synchronization_list",
         summary="List the id and version of every contact",
         parameters=[INCLUDE_ARCHIVED],
-        responses=moneybird_responses(
-            {
-                200: inline_serializer(
-                    "MoneybirdContactVersion",
-                    {"id": serializers.CharField(), "version": serializers.IntegerField()},
-                    many=True,
-                )
-            },
-            400,
-            404,
-        ),
+        responses=moneybird_responses({200: synchronization.VERSIONS}, 400, 404),
     )
     def get(self, request: Request, administration_id: str) -> Response:
         """Id and version of every contact, for a client to see which ones it must fetch."""
         queryset = contacts_of(self.administration, archived=include_archived(request))
-        rows = queryset.order_by("id").values_list("id", "updated_at")
-        return Response([{"id": str(pk), "version": int(at.timestamp())} for pk, at in rows])
+        return Response(synchronization.versions(queryset))
 
     @extend_schema(
         operation_id="moneybird_contacts_synchronization_fetch",
         summary="Get contacts by their ids",
-        request=inline_serializer(
-            "MoneybirdContactIds",
-            {"ids": serializers.ListField(child=IdField(), max_length=SYNC_MAX)},
-        ),
+        request=synchronization.IDS,
         responses=moneybird_responses({200: ContactOutput(many=True)}, 400, 404),
     )
     def post(self, request: Request, administration_id: str) -> Response:
         """The contacts with the given ids, at most SYNC_MAX: the first SYNC_MAX distinct ids
         given are looked up; ids of no contact here (unknown, foreign, malformed) are skipped."""
-        data = request.data
-        ids = data.get("ids") if isinstance(data, dict) else None
-        if ids is None or ids == [] or ids == "":
-            raise BadRequest("Ids is required", field="ids", code="required")
-        if not isinstance(ids, list):
-            raise BadRequest("Ids is invalid", field="ids", code="invalid")
-        wanted: dict[int, None] = {}  # ordered and distinct
-        for value in ids:
-            if isinstance(value, bool) or not isinstance(value, int | str):
-                continue
-            text = str(value)
-            if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
-                wanted[int(text)] = None
-            if len(wanted) == SYNC_MAX:
-                break
-        contacts = with_details(contacts_of(self.administration).filter(pk__in=list(wanted)))
+        wanted = synchronization.requested_ids(request, refuse_more=False)
+        contacts = with_details(contacts_of(self.administration).filter(pk__in=wanted))
         return Response([self.render(c) for c in contacts.order_by("id")])
 
 

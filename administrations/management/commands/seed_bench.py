@@ -132,15 +132,20 @@ def created_at_of(record_id: int) -> datetime:
 
 class Table:
     """COPY rows into a model's table: the columns named in `given` (attnames) come first, each
-    other column gets its field's default (so a column added later with a default needs no change
-    here)."""
+    other column gets its field's default, or the database's (so a column added later with a
+    default needs no change here)."""
 
     def __init__(self, model: type[models.Model], given: str):
         fields = {f.attname: f for f in model._meta.concrete_fields}
         given = tuple(given.split())
         if model._meta.pk.attname not in given:
             raise CommandError(f"{model.__name__}: the id must be given")
-        rest = [field for name, field in fields.items() if name not in given]
+        # A column with a database default (Event.xact) is left to the database.
+        rest = [
+            field
+            for name, field in fields.items()
+            if name not in given and not field.has_db_default()
+        ]
         self.name = model._meta.db_table
         self.columns = [fields[name].column for name in given] + [f.column for f in rest]
         self.tail = tuple(_default(model, field) for field in rest)
