@@ -87,6 +87,7 @@ def administration_create(
     time_zone: str = "Europe/Amsterdam",
     language: str = "nl",
     country: str = "NL",
+    prevent_overlapping_entries: bool = False,
 ) -> Administration:
     values = _administration_clean(
         {
@@ -97,6 +98,7 @@ def administration_create(
             "country": country,
         }
     )
+    values["prevent_overlapping_entries"] = bool(prevent_overlapping_entries)
     administration = Administration.objects.create(**values)
     event_record(
         administration=administration,
@@ -112,12 +114,22 @@ def administration_create(
 def administration_update(
     *, administration: Administration, actor: User | None, changes: dict[str, Any]
 ) -> Administration:
-    allowed = {"name", "currency", "time_zone", "language", "country", "period_locked_until"}
+    allowed = {
+        "name",
+        "currency",
+        "time_zone",
+        "language",
+        "country",
+        "period_locked_until",
+        "prevent_overlapping_entries",
+    }
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationFailed.single(unknown[0], "unknown", "is not a field you can change")
     changes = _administration_clean(changes)
     current = Administration.objects.select_for_update().get(pk=administration.pk)
+    if changes.get("prevent_overlapping_entries") and not current.prevent_overlapping_entries:
+        _refuse_existing_overlaps(current)
     diff = {}
     for field, value in changes.items():
         old = getattr(current, field)
@@ -134,6 +146,22 @@ def administration_update(
             data=diff,
         )
     return current
+
+
+def _refuse_existing_overlaps(administration: Administration) -> None:
+    """Overlaps cannot be refused from now on while some exist: they would stay, and every
+    change of those entries would be refused. FOR UPDATE on the administration (taken by the
+    caller) waits for the entry writes under way, which hold a lock on it until they commit."""
+    from timeentries.selectors import overlapping_entries_count
+
+    count = overlapping_entries_count(administration, now=timezone.now())
+    if count:
+        raise ValidationFailed.single(
+            "prevent_overlapping_entries",
+            "overlaps_exist",
+            f"{count} time entries overlap another entry of the same person; "
+            "change or delete them first",
+        )
 
 
 @transaction.atomic

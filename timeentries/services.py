@@ -8,11 +8,11 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from administrations.models import Administration, Project, User
+from administrations.models import Administration, Membership, Project, User
 from administrations.selectors import contacts_by_name, members_of
 from administrations.services import contact_create, member_add, project_create
 from common.db import insert_rows
@@ -28,6 +28,8 @@ from timeentries.selectors import (
     WriteContext,
     event_row,
     imported_keys,
+    overlapping_entry_id,
+    person_entries_between,
     time_entry_write_context,
 )
 
@@ -112,6 +114,46 @@ def _check_period_lock(administration: Administration, started_at: datetime | No
         raise ValidationFailed.single(
             "base", "period_locked", f"The period until {locked.isoformat()} is locked"
         )
+
+
+def _lock_people(administration: Administration, user_ids: Sequence[int]) -> None:
+    """Lock these people's memberships until the transaction ends (in id order, so that two
+    writers never wait on each other crosswise): the writes of one person's entries that check
+    for overlaps then run one after the other, and the later one sees the earlier one's entry.
+    FOR NO KEY UPDATE: no row refers to a membership, and nothing else is held up. SQLite has
+    no row locks; there a write transaction excludes every other writer by itself."""
+    if connection.vendor == "postgresql":
+        list(
+            Membership.objects.select_for_update(no_key=True)
+            .filter(administration_id=administration.pk, user_id__in=user_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def _refuse_overlap(
+    administration: Administration,
+    *,
+    user_id: int,
+    started_at: datetime,
+    ended_at: datetime | None,
+    exclude_id: int | None = None,
+) -> None:
+    """With prevent_overlapping_entries on: refuse an entry of this person spanning
+    [started_at, ended_at) (a running one up to now) that overlaps another of their entries.
+    The caller has locked the person (_lock_people) before it changed anything it checks."""
+    if not administration.prevent_overlapping_entries:
+        return
+    other = overlapping_entry_id(
+        administration,
+        user_id=user_id,
+        started_at=started_at,
+        ended_at=ended_at,
+        now=timezone.now(),
+        exclude_id=exclude_id,
+    )
+    if other is not None:
+        raise ValidationFailed.single("started_at", "overlaps", f"overlaps time entry {other}")
 
 
 def _given_id(value: Any) -> int | None:
@@ -369,7 +411,17 @@ def time_entry_create(
         actor,
         runs=values["ended_at"] is None,
     )
+    guarded = administration.prevent_overlapping_entries
+    if guarded:
+        _lock_people(administration, [related["user"].pk])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
+    if guarded:
+        _refuse_overlap(
+            administration,
+            user_id=related["user"].pk,
+            started_at=values["started_at"],
+            ended_at=values["ended_at"],
+        )
     entry = TimeEntry(administration=administration, billable=bool(billable), **values, **related)
     with _one_running_timer(entry, entry.ended_at is None):
         entry.save(force_insert=True)
@@ -427,9 +479,25 @@ def time_entry_update(
     if "billable" in changes and changes["billable"] is not None:
         values["billable"] = bool(changes["billable"])
     user_id = related["user"].pk if "user" in related else current.user_id
+    # Only a change of when or whose can make the entry overlap another.
+    guarded = administration.prevent_overlapping_entries and (
+        values["started_at"] != current.started_at
+        or values["ended_at"] != current.ended_at
+        or user_id != current.user_id
+    )
+    if guarded:
+        _lock_people(administration, [user_id])
     if values["ended_at"] is None and (current.ended_at is not None or user_id != current.user_id):
         _stop_running_timer(
             administration=administration, running_id=context.running_id, actor=actor
+        )
+    if guarded:
+        _refuse_overlap(
+            administration,
+            user_id=user_id,
+            started_at=values["started_at"],
+            ended_at=values["ended_at"],
+            exclude_id=current.pk,
         )
     events = _apply_changes(current, {**values, **related}, actor=actor)
     return _with_details(current, related, context, events)
@@ -466,7 +534,16 @@ def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
     )
     if current.ended_at is None:
         return _with_details(current, {}, context, [])
+    if administration.prevent_overlapping_entries:
+        _lock_people(administration, [current.user_id])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
+    _refuse_overlap(
+        administration,
+        user_id=current.user_id,
+        started_at=current.started_at,
+        ended_at=None,
+        exclude_id=current.pk,
+    )
     events = _apply_changes(current, {"ended_at": None}, actor=actor)
     return _with_details(current, {}, context, events)
 
@@ -780,6 +857,11 @@ def time_entries_import_batch(
         with nullcontext() if dry_run else transaction.atomic():
             resolver.run([row for row, _ in valid])
             fresh = _import_fresh_rows(administration, resolver, valid, source, result)
+            if administration.prevent_overlapping_entries:
+                column = valid[0][0].column("started_at") if valid else "started_at"
+                fresh = _import_refuse_overlaps(
+                    administration, fresh, result, column=column, lock=not dry_run
+                )
             if fresh and not dry_run:
                 _import_write(administration, actor, fresh, source=source, file=file)
             result.imported = len(fresh)
@@ -831,6 +913,50 @@ def _import_fresh_rows(
         values["import_key"] = key
         fresh.append((row.row, values))
     return fresh
+
+
+def _import_refuse_overlaps(
+    administration: Administration,
+    fresh: list[tuple[int, dict[str, Any]]],
+    result: ImportBatchResult,
+    *,
+    column: str,
+    lock: bool,
+) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of `fresh` that overlap neither an entry of their person nor an earlier row of
+    the batch; the others are rejected naming what they overlap. One query for the batch,
+    after locking its people (see _lock_people)."""
+    if not fresh:
+        return fresh
+    people = {values["user_id"] for _, values in fresh if values["user_id"] != WOULD_CREATE}
+    if lock:
+        _lock_people(administration, sorted(people))
+    now = timezone.now()
+    taken: dict[int, list[tuple[datetime, datetime, str]]] = {}
+    if people:
+        start = min(values["started_at"] for _, values in fresh)
+        end = max(values["ended_at"] for _, values in fresh)
+        for pk, user_id, started, ended in person_entries_between(
+            administration, user_ids=people, start=start, end=end, now=now
+        ):
+            taken.setdefault(user_id, []).append(
+                (started, ended or now, f"overlaps time entry {pk}")
+            )
+    kept = []
+    for number, values in fresh:
+        if values["user_id"] == WOULD_CREATE:  # a dry run's new person: nothing to overlap yet
+            kept.append((number, values))
+            continue
+        spans = taken.setdefault(values["user_id"], [])
+        started, ended = values["started_at"], values["ended_at"]
+        clash = next((why for s, e, why in spans if s < ended and started < e), None)
+        if clash is not None:
+            result.rejected += 1
+            result.errors.append(RowError(number, column, clash))
+            continue
+        spans.append((started, ended, f"overlaps row {number}"))
+        kept.append((number, values))
+    return kept
 
 
 class _EntryRef(NamedTuple):

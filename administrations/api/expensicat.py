@@ -334,6 +334,9 @@ class OrganizationOutput(serializers.Serializer):
     role = serializers.ChoiceField(
         choices=Membership.Role.choices, allow_null=True, help_text="The caller's own role"
     )
+    prevent_overlapping_entries = serializers.BooleanField(
+        help_text="Entries of one person that overlap are refused (touching ones are fine)."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -360,6 +363,7 @@ class OrganizationCurrentView(ExpensicatView):
                 "language": organization.language,
                 # The caller's own role: owners and admins see everyone's time entries.
                 "role": self.role,
+                "prevent_overlapping_entries": organization.prevent_overlapping_entries,
                 "created_at": iso_utc(organization.created_at),
                 "updated_at": iso_utc(organization.updated_at),
             }
