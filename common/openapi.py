@@ -239,6 +239,8 @@ _MONEYBIRD_ERRORS = {
     404: _NOT_FOUND,
     422: "The input breaks a rule; nothing was changed.",
     429: _RATE_LIMITED,
+    409: "A request with this Idempotency-Key is still running; retry later.",
+    412: "If-Match names a version the record no longer has; nothing was changed.",
 }
 _EXPENSICAT_ERRORS = {
     400: "A malformed parameter or body, or X-Organization-Id is needed; `details` names it.",
@@ -247,6 +249,8 @@ _EXPENSICAT_ERRORS = {
     404: _NOT_FOUND,
     422: "The input breaks a rule (code VALIDATION_ERROR); nothing was changed.",
     429: _RATE_LIMITED,
+    409: "A request with this Idempotency-Key is still running (CONFLICT); retry later.",
+    412: "If-Match names a version the record no longer has (PRECONDITION_FAILED).",
 }
 
 

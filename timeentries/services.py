@@ -15,6 +15,7 @@ from django.utils import timezone
 from administrations.models import Administration, Membership, Project, User
 from administrations.selectors import contacts_by_name, members_of
 from administrations.services import contact_create, member_add, project_create
+from common.conditional import Precondition
 from common.db import insert_rows
 from common.exceptions import FieldError, NotFound, ValidationFailed
 from common.ids import new_id
@@ -446,12 +447,14 @@ def time_entry_update(
     actor: User | None,
     changes: Mapping[str, Any],
     entries: QuerySet | None = None,
+    precondition: Precondition | None = None,
 ) -> TimeEntry:
     """Partial update: only the fields in `changes` (see EDITABLE_FIELDS) are touched.
 
     Only `entry`'s id and administration are used: it is read afresh under a lock, from
     `entries` when given (the ones the caller may change; another is NotFound("id"), like one
-    that does not exist). It comes back as selectors.with_details reads it.
+    that does not exist). It comes back as selectors.with_details reads it. `precondition`
+    (common.conditional.if_match) is checked on the locked entry before anything changes.
 
     Statements: the lock, one read (the related ids given, the entry's related rows, events
     and notes, and the running timer when the entry starts to run), the update, its event(s);
@@ -460,6 +463,8 @@ def time_entry_update(
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "unknown", "is not a time entry field")
     current = _lock(entry, entries)
+    if precondition is not None:
+        precondition(current)
     administration = current.administration
     # The entry as it stands may sit in a locked period: then it cannot change at all.
     _check_period_lock(administration, current.started_at)
@@ -549,7 +554,16 @@ def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
 
 
 @transaction.atomic
-def time_entry_delete(*, entry: TimeEntry, actor: User | None) -> None:
+def time_entry_delete(
+    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+) -> None:
+    """Delete the entry and its notes. With a `precondition` (common.conditional.if_match) the
+    entry is read afresh under a lock and checked first."""
+    if precondition is not None:
+        administration = entry.administration
+        entry = _lock(entry)
+        entry.administration = administration
+        precondition(entry)
     administration = entry.administration
     _check_period_lock(administration, entry.started_at)
     event_record(

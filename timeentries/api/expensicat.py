@@ -25,6 +25,7 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.exceptions import NotFound
 from common.openapi import (
     EXPENSICAT_PAGING,
@@ -300,17 +301,20 @@ class TimeEntryDetailView(TimeEntryView):
     @extend_schema(
         operation_id="expensicat_time_entries_retrieve",
         summary="Get a time entry",
-        responses=expensicat_responses({200: ENTRY_DATA}),
+        parameters=[IF_NONE_MATCH],
+        responses=expensicat_responses({200: ENTRY_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        return self.data(self.render(self.entry_or_404(pk)))
+        entry = self.entry_or_404(pk)
+        return tagged(request, self.data(self.render(entry)), record_tag(entry))
 
     @extend_schema(
         operation_id="expensicat_time_entries_update",
         summary="Update a time entry",
         description="Only the fields given change; end_time null makes the entry run again.",
+        parameters=[IF_MATCH],
         request=TimeEntryUpdateInput,
-        responses=expensicat_responses({200: ENTRY_DATA}, 422),
+        responses=expensicat_responses({200: ENTRY_DATA}, 412, 422),
     )
     def patch(self, request: Request, pk: str) -> Response:
         entry_id = path_id(pk)
@@ -333,17 +337,21 @@ class TimeEntryDetailView(TimeEntryView):
                 actor=request.user,
                 changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
                 entries=self.changeable(),
+                precondition=if_match(request),
             )
-        return self.data(self.render(entry))
+        return tagged(request, self.data(self.render(entry)), record_tag(entry))
 
     @extend_schema(
         operation_id="expensicat_time_entries_destroy",
         summary="Delete a time entry",
-        responses=expensicat_responses({204: NO_CONTENT}, 422),
+        parameters=[IF_MATCH],
+        responses=expensicat_responses({204: NO_CONTENT}, 412, 422),
     )
     def delete(self, request: Request, pk: str) -> Response:
         with fields_renamed(FIELD_NAMES):
-            services.time_entry_delete(entry=self.entry_or_404(pk), actor=request.user)
+            services.time_entry_delete(
+                entry=self.entry_or_404(pk), actor=request.user, precondition=if_match(request)
+            )
         return Response(status=204)
 
 

@@ -21,6 +21,7 @@ from administrations.api.moneybird.users import UserOutput, render_user_row
 from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged, version_tag
 from common.exceptions import NotFound, ScopeMissing
 from common.openapi import (
     MONEYBIRD_PAGING,
@@ -255,14 +256,13 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
     return body
 
 
-def _rendered(
-    request: Request, administration: Administration, entry_id: int | str
-) -> dict[str, Any]:
-    """The entry as it is now, rendered for this request's token."""
+def _rendered(request: Request, administration: Administration, entry_id: int | str) -> Response:
+    """The entry as it is now, rendered for this request's token, with its ETag."""
     row = time_entry_row(administration, int(entry_id))
     if row is None:
         raise NotFound("id")
-    return render_time_entry_row(row, sales_invoices=shows_sales_invoices(request))
+    body = render_time_entry_row(row, sales_invoices=shows_sales_invoices(request))
+    return tagged(request, Response(body), version_tag(row["id"], row["updated_at"]))
 
 
 def _named(administration: Administration, entry_id: str) -> TimeEntry:
@@ -343,17 +343,19 @@ class TimeEntryDetailView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_time_entries_retrieve",
         summary="Get a time entry",
-        responses=moneybird_responses({200: TimeEntryOutput}, 404),
+        parameters=[IF_NONE_MATCH],
+        responses=moneybird_responses({200: TimeEntryOutput, 304: NO_CONTENT}, 404),
     )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
-        return Response(_rendered(request, self.administration, pk))
+        return _rendered(request, self.administration, pk)
 
     @patch_and_put(
         "moneybird_time_entries_update",
         summary="Update a time entry",
         description="Only the attributes given change; ended_at null makes the entry run again.",
+        parameters=[IF_MATCH],
         request=TIME_ENTRY_BODY,
-        responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 422),
+        responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 412, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         try:
@@ -363,23 +365,28 @@ class TimeEntryDetailView(MoneybirdView):
             _exists_or_404(self.administration, pk)
             raise
         entry = services.time_entry_update(
-            entry=_named(self.administration, pk), actor=request.user, changes=changes
+            entry=_named(self.administration, pk),
+            actor=request.user,
+            changes=changes,
+            precondition=if_match(request),
         )
-        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
+        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
+        return tagged(request, Response(body), record_tag(entry))
 
     put = patch
 
     @extend_schema(
         operation_id="moneybird_time_entries_destroy",
         summary="Delete a time entry",
-        responses=moneybird_responses({204: NO_CONTENT}, 404, 422),
+        parameters=[IF_MATCH],
+        responses=moneybird_responses({204: NO_CONTENT}, 404, 412, 422),
     )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = time_entries_of(self.administration).filter(pk=int(pk)).first()
         if entry is None:
             raise NotFound("id")
         entry.administration = self.administration
-        services.time_entry_delete(entry=entry, actor=request.user)
+        services.time_entry_delete(entry=entry, actor=request.user, precondition=if_match(request))
         return Response(status=204)
 
 
