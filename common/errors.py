@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from common.exceptions import (
     BadRequest,
+    Conflict,
     NotFound,
     PreconditionFailed,
     RateLimited,
@@ -46,6 +47,10 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
         if exc.field:
             body["symbolic"] = {exc.field: exc.code}
         return Response(body, status=400)
+    if isinstance(exc, Conflict):
+        return Response(
+            {"error": exc.message, "symbolic": {exc.field or "base": "in_progress"}}, status=409
+        )
     if isinstance(exc, PreconditionFailed):
         return Response(
             {"error": str(exc), "symbolic": {"If-Match": "mismatch"}},
@@ -127,6 +132,8 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
     if isinstance(exc, ScopeMissing):
         # Unlike Moneybird (401), a valid token without the scope is forbidden here.
         return _expensicat(403, f"Token lacks the scope {exc.scope}", {"scope": [exc.scope]})
+    if isinstance(exc, Conflict):
+        return _expensicat(409, exc.message, {exc.field: [exc.message]} if exc.field else None)
     if isinstance(exc, PreconditionFailed):
         return _expensicat(
             412, str(exc), {"If-Match": ["does not match"]}, headers={"ETag": exc.current_tag}

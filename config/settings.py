@@ -228,3 +228,7 @@ RATE_LIMITS = {
         "organization": env_str("RATE_LIMIT_EXPENSICAT_ORGANIZATION", "3000/60"),
     },
 }
+
+# How long an Idempotency-Key is remembered (common.idempotency); prune_idempotency_keys removes
+# older ones.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
