@@ -20,6 +20,7 @@ from rest_framework import serializers
 
 from common.api.expensicat import ORGANIZATION_HEADER
 from common.errors import _EXPENSICAT_CODES
+from common.idempotency import IDEMPOTENCY_KEY, UNSAFE
 from common.pagination import (
     CURSOR_LIMIT_DEFAULT,
     CURSOR_LIMIT_MAX,
@@ -79,6 +80,8 @@ class AutoSchema(openapi.AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), RETRY_AFTER]
+        if self.method in UNSAFE:
+            parameters.append(IDEMPOTENCY_KEY)
         if self.path.startswith(EXPENSICAT_PREFIX):
             return [ORGANIZATION, *parameters]
         if "{administration_id}" in self.path:
