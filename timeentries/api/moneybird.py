@@ -21,8 +21,15 @@ from administrations.api.moneybird.users import UserOutput, render_user_row
 from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.bulk import (
+    atomic_flag,
+    bulk_results,
+    given_ids,
+    items_of,
+    query_ids,
+)
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged, version_tag
-from common.exceptions import NotFound, ScopeMissing
+from common.exceptions import NotFound, ScopeMissing, ServiceError, ValidationFailed
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
@@ -51,6 +58,7 @@ from timeentries.selectors import (
     page_rows,
     time_entries_of,
     time_entry_row,
+    time_entry_rows,
 )
 
 
@@ -422,6 +430,136 @@ class TimeEntryResumeView(MoneybirdView):
         return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
 
 
+def _rolled_back(failed: int) -> dict[str, Any]:
+    return {
+        "error": f"Not written: item {failed} failed and atomic=true asked for all or nothing",
+        "symbolic": {"atomic": "rolled_back"},
+    }
+
+
+BULK_RESULT = inline_serializer(
+    "MoneybirdTimeEntryBulkResult",
+    {
+        "index": serializers.IntegerField(help_text="The item's place in the request, from 0"),
+        "id": serializers.CharField(allow_null=True),
+        "status": serializers.IntegerField(
+            help_text="What the single request would have answered; 424: rolled back because "
+            "another item failed (atomic=true)"
+        ),
+        "data": TimeEntryOutput(required=False, help_text="The entry, when written"),
+        "error": serializers.DictField(
+            required=False, help_text="The single request's error body, when not written"
+        ),
+    },
+    many=True,
+)
+ATOMIC = OpenApiParameter(
+    "atomic",
+    bool,
+    description='true: all or nothing (also accepted as `"atomic": true` in the body).',
+)
+
+
+class TimeEntryBulkView(MoneybirdView):
+    """Up to 100 time entries in one request; every item is audited as its single write is."""
+
+    required_scopes = ("time_entries",)
+
+    def answer(self, outcome: Any, ids: list[int | None], status: int) -> Response:
+        written = [r for r in outcome.results if isinstance(r, int)]
+        rows = (
+            {}
+            if outcome.rolled_back or status == 204
+            else time_entry_rows(self.administration, written)
+        )
+        shown = shows_sales_invoices(self.request)
+        rendered = {
+            pk: render_time_entry_row(row, sales_invoices=shown) for pk, row in rows.items()
+        }
+        return Response(
+            bulk_results(self, outcome, ids, rendered, status=status, rolled_back=_rolled_back)
+        )
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_bulk_create",
+        summary="Create up to 100 time entries",
+        description="Each item as the body of a single create; each succeeds or fails on its "
+        "own unless atomic=true.",
+        parameters=[ATOMIC],
+        request=inline_serializer(
+            "MoneybirdTimeEntryBulkCreate",
+            {"time_entries": TimeEntryInput(many=True), "atomic": serializers.BooleanField()},
+        ),
+        responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
+    )
+    def post(self, request: Request, administration_id: str) -> Response:
+        items: list[Any] = []
+        for item in items_of(request.data, "time_entries"):
+            try:
+                if not isinstance(item, dict):
+                    raise ValidationFailed.single("base", "invalid", "expected a JSON object")
+                data = validate_input(
+                    TimeEntryInput, item, context={"time_zone": self.administration.tz}
+                )
+                if "sales_invoice_id" in data and not shows_sales_invoices(request):
+                    raise ScopeMissing("sales_invoices")
+                items.append(data)
+            except ServiceError as exc:
+                items.append(exc)
+        outcome = services.time_entries_create_bulk(
+            administration=self.administration,
+            actor=request.user,
+            items=items,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, [], 201)
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_bulk_update",
+        summary="Change up to 100 time entries alike",
+        parameters=[ATOMIC],
+        request=inline_serializer(
+            "MoneybirdTimeEntryBulkUpdate",
+            {
+                "ids": serializers.ListField(child=serializers.CharField()),
+                "time_entry": TimeEntryInput(),
+                "atomic": serializers.BooleanField(),
+            },
+        ),
+        responses=moneybird_responses({200: BULK_RESULT}, 400, 404, 422),
+    )
+    def patch(self, request: Request, administration_id: str) -> Response:
+        ids = given_ids(request.data.get("ids") if isinstance(request.data, dict) else None)
+        changes = time_entry_input(self, request, partial=True)
+        outcome = services.time_entries_update_bulk(
+            administration=self.administration,
+            actor=request.user,
+            ids=ids,
+            changes=changes,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, ids, 200)
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_bulk_destroy",
+        summary="Delete up to 100 time entries",
+        parameters=[
+            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            ATOMIC,
+        ],
+        responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
+    )
+    def delete(self, request: Request, administration_id: str) -> Response:
+        ids = query_ids(request)
+        outcome = services.time_entries_delete_bulk(
+            administration=self.administration,
+            actor=request.user,
+            ids=ids,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, ids, 204)
+
+
 ENTRY_ID_OF_NOTE = id_parameter("time_entry_id", "time entry")
 
 
@@ -454,6 +592,8 @@ class TimeEntryNoteDeleteView(NoteDeleteView):
 
 urlpatterns = [
     moneybird_path("time_entries", TimeEntryListView, "mb-time-entries"),
+    # Before time_entries/{id}, so that "bulk" is never taken for an id.
+    moneybird_path("time_entries/bulk", TimeEntryBulkView, "mb-time-entries-bulk"),
     moneybird_path(rf"time_entries/(?P<pk>{ID})", TimeEntryDetailView, "mb-time-entry"),
     moneybird_path(rf"time_entries/(?P<pk>{ID})/stop", TimeEntryStopView, "mb-time-entry-stop"),
     moneybird_path(
