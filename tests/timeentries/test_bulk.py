@@ -276,3 +276,23 @@ def test_expensicat_members_change_only_their_own_entries(administration, owner)
     response = ec.delete(f"time-entries/bulk?ids={theirs.pk},{mine.pk}")
     assert [r["status"] for r in response.json()["data"]] == [404, 204]
     assert list(TimeEntry.objects.all()) == [theirs]
+
+
+def test_finished_entries_cost_the_same_statements_for_5_or_60_items(api, project, colleague):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(count: int, offset: int) -> list[str]:
+        items = [
+            item(offset + n, project_id=str(project.pk), user_id=str(colleague.pk))
+            for n in range(count)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post("time_entries/bulk", {"time_entries": items})
+        assert [r["status"] for r in response.json()] == [201] * count
+        return [q["sql"].split()[0] for q in queries.captured_queries]
+
+    few, many = statements(5, 0), statements(60, 100)
+    assert few == many
+    assert TimeEntry.objects.count() == 65
+    assert created_events() == 65
