@@ -19,6 +19,7 @@ from tests.factories import AdministrationFactory, TokenFactory, member
 from tests.timeentries.import_support import entries, error_lines, run_import
 from tests.timeentries.moneybird_support import make_entry, unprocessable
 from timeentries.models import TimeEntry
+from timeentries.services import time_entry_delete
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -293,3 +294,33 @@ def test_twenty_concurrent_overlapping_creates_leave_one():
     assert sorted(statuses) == [201] + [422] * 19
     assert TimeEntry.objects.filter(administration=administration).count() == 1
     assert Event.objects.filter(action="time_entry_created").count() == 1
+
+
+def test_the_admin_turns_it_on_and_refuses_while_overlaps_exist(
+    admin_client, administration, owner, freeze
+):
+    from tests.administrations.test_admin import INLINE_MANAGEMENT, errors
+
+    freeze(NOW)
+    first = make_entry(administration, owner, T0, 60)
+    make_entry(administration, owner, T0 + timedelta(minutes=30), 60)
+    form = {
+        "name": "Acme",
+        "currency": "EUR",
+        "time_zone": "Europe/Amsterdam",
+        "language": "nl",
+        "country": "NL",
+        "prevent_overlapping_entries": "on",
+        **INLINE_MANAGEMENT,
+    }
+    page = f"/admin/administrations/administration/{administration.pk}/change/"
+    refused = admin_client.post(page, form)
+    assert errors(refused) == {
+        "prevent_overlapping_entries": [
+            "2 time entries overlap another entry of the same person; change or delete them first"
+        ]
+    }
+    time_entry_delete(entry=first, actor=None)
+    assert admin_client.post(page, form).status_code == 302
+    administration.refresh_from_db()
+    assert administration.prevent_overlapping_entries is True
