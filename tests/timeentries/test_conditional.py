@@ -1,14 +1,23 @@
 """Conditional requests in both dialects: a strong ETag on a GET of one time entry, project or
 contact, 304 for If-None-Match, and 412 for a PATCH, PUT or DELETE whose If-Match is stale."""
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection, connections
 
 from administrations.models import Contact, Project
 from notes.models import Event
+from tests.conftest import Api
 from tests.expensicat_support import assert_error, ec_api
-from tests.factories import ContactFactory, ProjectFactory
+from tests.factories import (
+    AdministrationFactory,
+    ContactFactory,
+    ProjectFactory,
+    TokenFactory,
+    member,
+)
 from tests.timeentries.moneybird_support import make_entry
 from timeentries.models import TimeEntry
 
@@ -158,3 +167,39 @@ def test_if_match_on_another_administrations_record_is_a_404(mb, foreign):
     )
     assert response.status_code == 404
     assert mb.delete(f"time_entries/{foreign.entry.pk}", HTTP_IF_MATCH='"1-1"').status_code == 404
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the SQLite test database lives in memory, where writers in threads do not wait",
+)
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_writers_with_the_same_tag_leave_one_winner():
+    administration = AdministrationFactory(name="Race")
+    person = member(administration, role="owner")
+    token = TokenFactory(user=person)
+    entry = make_entry(administration, person, T0, 60)
+    tag = Api(administration, person, token).get(f"time_entries/{entry.pk}")["ETag"]
+    start = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def write(n: int) -> None:
+        try:
+            api = Api(administration, person, token)
+            start.wait()
+            response = api.patch(
+                f"time_entries/{entry.pk}",
+                {"time_entry": {"description": f"Writer {n}"}},
+                HTTP_IF_MATCH=tag,
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [412] * 9
+    assert Event.objects.filter(action="time_entry_updated").count() == 1
