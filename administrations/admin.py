@@ -296,11 +296,19 @@ class AdministrationAdmin(ServiceAdmin):
         "language",
         "country",
         "period_locked_until",
+        "prevent_overlapping_entries",
         "suspended",
         "created_at",
         "latest_events",
     )
-    add_fields = ("name", "currency", "time_zone", "language", "country")
+    add_fields = (
+        "name",
+        "currency",
+        "time_zone",
+        "language",
+        "country",
+        "prevent_overlapping_entries",
+    )
     readonly_fields = ("suspended", "created_at", "latest_events")
     inlines = (MembershipInline,)
 

@@ -80,6 +80,12 @@ class Administration(TimestampedModel):
     )
     period_locked_until = models.DateField(null=True, blank=True)
     suspended = models.BooleanField(default=False)
+    # When on, one person's entries may not overlap (timeentries.services._refuse_overlap).
+    prevent_overlapping_entries = models.BooleanField(
+        default=False,
+        help_text="Refuse entries that overlap another entry of the same person "
+        "(entries that only touch are fine).",
+    )
     members = models.ManyToManyField(User, through="Membership", related_name="administrations")
 
     class Meta:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
 from administrations.selectors import contact_get
 from common.auth import DEFAULT_SCOPES, KNOWN_SCOPES, generate_token, hash_token
+from common.conditional import Precondition
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from notes.services import event_record, notes_delete_for
 
@@ -87,6 +88,7 @@ def administration_create(
     time_zone: str = "Europe/Amsterdam",
     language: str = "nl",
     country: str = "NL",
+    prevent_overlapping_entries: bool = False,
 ) -> Administration:
     values = _administration_clean(
         {
@@ -97,6 +99,7 @@ def administration_create(
             "country": country,
         }
     )
+    values["prevent_overlapping_entries"] = bool(prevent_overlapping_entries)
     administration = Administration.objects.create(**values)
     event_record(
         administration=administration,
@@ -112,12 +115,22 @@ def administration_create(
 def administration_update(
     *, administration: Administration, actor: User | None, changes: dict[str, Any]
 ) -> Administration:
-    allowed = {"name", "currency", "time_zone", "language", "country", "period_locked_until"}
+    allowed = {
+        "name",
+        "currency",
+        "time_zone",
+        "language",
+        "country",
+        "period_locked_until",
+        "prevent_overlapping_entries",
+    }
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationFailed.single(unknown[0], "unknown", "is not a field you can change")
     changes = _administration_clean(changes)
     current = Administration.objects.select_for_update().get(pk=administration.pk)
+    if changes.get("prevent_overlapping_entries") and not current.prevent_overlapping_entries:
+        _refuse_existing_overlaps(current)
     diff = {}
     for field, value in changes.items():
         old = getattr(current, field)
@@ -134,6 +147,22 @@ def administration_update(
             data=diff,
         )
     return current
+
+
+def _refuse_existing_overlaps(administration: Administration) -> None:
+    """Overlaps cannot be refused from now on while some exist: they would stay, and every
+    change of those entries would be refused. FOR UPDATE on the administration (taken by the
+    caller) waits for the entry writes under way, which hold a lock on it until they commit."""
+    from timeentries.selectors import overlapping_entries_count
+
+    count = overlapping_entries_count(administration, now=timezone.now())
+    if count:
+        raise ValidationFailed.single(
+            "prevent_overlapping_entries",
+            "overlaps_exist",
+            f"{count} time entries overlap another entry of the same person; "
+            "change or delete them first",
+        )
 
 
 @transaction.atomic
@@ -455,11 +484,20 @@ def contact_create(*, administration: Administration, actor: User | None, **fiel
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, actor: User | None, changes: dict[str, Any]) -> Contact:
+def contact_update(
+    *,
+    contact: Contact,
+    actor: User | None,
+    changes: dict[str, Any],
+    precondition: Precondition | None = None,
+) -> Contact:
     """Change the given attributes only; `archived` too. An empty customer_id gets the next free
     number. Records contact_changed with [old, new] per changed attribute (contact_archived or
-    contact_activated when only `archived` changed); no change records nothing."""
+    contact_activated when only `archived` changed); no change records nothing. A
+    `precondition` (common.conditional.if_match) is checked on the locked row first."""
     current = Contact.objects.select_for_update().get(pk=contact.pk)
+    if precondition is not None:
+        precondition(current)
     fields = {k: v for k, v in changes.items() if k != "archived"}
     values = _contact_values(current.administration, fields)
     if "archived" in changes:
@@ -495,11 +533,15 @@ def contact_archive(*, contact: Contact, actor: User | None) -> Contact:
 
 
 @transaction.atomic
-def contact_delete(*, contact: Contact, actor: User | None) -> None:
+def contact_delete(
+    *, contact: Contact, actor: User | None, precondition: Precondition | None = None
+) -> None:
     """Delete a contact and its notes. One that other records keep (time entries, projects,
     invoices: whatever refers to it with PROTECT) stays, and the 422 names them; archive it
     instead, as deleting it would rewrite their history."""
     current = Contact.objects.select_for_update().get(pk=contact.pk)
+    if precondition is not None:
+        precondition(current)
     kept_by = _contact_kept_by(current)
     if kept_by:
         raise _contact_in_use(f"Contact has {' and '.join(kept_by)}; archive it instead")
@@ -618,8 +660,16 @@ def project_create(
 
 
 @transaction.atomic
-def project_update(*, project: Project, actor: User | None, changes: dict[str, Any]) -> Project:
+def project_update(
+    *,
+    project: Project,
+    actor: User | None,
+    changes: dict[str, Any],
+    precondition: Precondition | None = None,
+) -> Project:
     current = _project_lock(project)
+    if precondition is not None:
+        precondition(current)
     diff = _project_apply(current, changes)
     if not diff:
         return current
@@ -639,13 +689,17 @@ def project_update(*, project: Project, actor: User | None, changes: dict[str, A
 
 
 @transaction.atomic
-def project_delete(*, project: Project, actor: User | None) -> Project | None:
+def project_delete(
+    *, project: Project, actor: User | None, precondition: Precondition | None = None
+) -> Project | None:
     """Deletes the project, or archives it when time entries still refer to it (Moneybird's
     rule). Returns the archived project, or None when it was deleted."""
     # The row lock orders this against a time entry being linked to the project meanwhile: that
     # insert either commits first (and is seen below) or waits on the lock and then fails its
     # foreign key, so a delete never trips over an entry (TimeEntry.project is PROTECT).
     current = _project_lock(project)
+    if precondition is not None:
+        precondition(current)
     if current.time_entries.exists():
         return project_update(project=current, actor=actor, changes={"state": "archived"})
     event_record(

@@ -538,6 +538,60 @@ def scenarios(t: dict[str, Any]) -> list[Scenario]:
     return found
 
 
+def bulk_scenario(port: int, t: dict[str, Any], headers: dict[str, str], rounds: int) -> list[str]:
+    """100 creates as one bulk request against 100 single creates, on our server only (the twin
+    has no bulk route): wall time per 100 entries, one request after the other, alternating the
+    two ways `rounds` times; and the SQL statements each way runs, counted in process (on
+    PostgreSQL a bulk's entries and events are two COPYs, which Django does not log: the count
+    adds them)."""
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    base = f"/api/v2/{t['administration'].pk}/time_entries"
+    day = t["old_day"]
+
+    def item(n: int) -> dict[str, str]:
+        return {
+            "started_at": f"{day} 12:00:00 UTC",
+            "ended_at": f"{day} 13:00:00 UTC",
+            "description": f"Bench bulk {n}",
+        }
+
+    bulk_body = json.dumps({"time_entries": [item(n) for n in range(100)]}).encode()
+    singles, bulks, errors = [], [], 0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for n in range(100):
+            body = json.dumps({"time_entry": item(n)}).encode()
+            errors += fetch(port, "POST", f"{base}.json", headers, body)[0] != 201
+        singles.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        status, _, content = fetch(port, "POST", f"{base}/bulk.json", headers, bulk_body)
+        bulks.append(time.perf_counter() - started)
+        errors += status != 200 or any(r["status"] != 201 for r in json.loads(content))
+    from django.db import connection
+
+    client = Client(HTTP_AUTHORIZATION=headers["Authorization"], HTTP_HOST=HOST)
+    counts = []
+    for path, body in (
+        (f"{base}.json", json.dumps({"time_entry": item(0)}).encode()),
+        (f"{base}/bulk.json", bulk_body),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            client.generic("POST", path, body, "application/json")
+        counts.append(len(captured.captured_queries))
+    copies = 2 if connection.vendor == "postgresql" else 0
+    single_ms, bulk_ms = statistics.median(singles) * 1000, statistics.median(bulks) * 1000
+    return [
+        f"| 100 single creates | {fmt(single_ms)} | {fmt(100_000 / single_ms, 0)} | "
+        f"{counts[0] * 100} |",
+        f"| 1 bulk create of 100 | {fmt(bulk_ms)} | {fmt(100_000 / bulk_ms, 0)} | "
+        f"{counts[1] + copies} |",
+        f"\nbulk / single time: {ratio(bulk_ms, single_ms)}; median of {rounds} rounds; "
+        f"failed requests or items: {errors}",
+    ]
+
+
 def shape(value: Any) -> Any:
     """A JSON value with every scalar replaced by its type: compares writes, whose ids and
     times differ between two servers."""
@@ -759,6 +813,12 @@ def main() -> None:
         default=1_000_000,
         help="rows for the import scenario (bench/import_bench.py); 0 leaves it out",
     )
+    parser.add_argument(
+        "--bulk-rounds",
+        type=int,
+        default=10,
+        help="rounds of 100 single creates against one bulk create of 100; 0 leaves it out",
+    )
     options = parser.parse_args()
     if not options.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("bench/run.py needs a PostgreSQL DATABASE_URL filled by seed_bench")
@@ -802,6 +862,11 @@ def main() -> None:
             print(f"  measured: {scenario.name}", file=sys.stderr, flush=True)
         by_id = next(s for s in everything if s.name == "get by id")
         soak(servers, by_id, generate, options, headers, served)
+        bulk = (
+            bulk_scenario(servers["ours"].port, t, headers, options.bulk_rounds)
+            if options.bulk_rounds
+            else []
+        )
         memory = {name: (before[name], server.rss_mb()) for name, server in servers.items()}
         pss = {name: server.pss_mb() for name, server in servers.items()}
     finally:
@@ -834,6 +899,11 @@ def main() -> None:
         f"{options.workers} workers each; {time.monotonic() - started:.0f} s in all."
     )
     report(measured, memory, pss, served, headline, extra)
+    if bulk:
+        print("\nBulk create (ours only; the twin has no bulk route):\n")
+        print("| way | ms per 100 entries | entries/s | SQL statements |")
+        print("|---|---|---|---|")
+        print("\n".join(bulk))
     if options.import_rows:
         # The import scenario: bench/import_bench.py, in a scratch database of its own on the
         # same server, so that the measured data set stays as it is.

@@ -10,7 +10,15 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from common.exceptions import BadRequest, NotFound, RateLimited, ScopeMissing, ValidationFailed
+from common.exceptions import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    RateLimited,
+    ScopeMissing,
+    ValidationFailed,
+)
 
 
 def _rate_limit_headers(exc: RateLimited) -> dict[str, str]:
@@ -65,6 +73,16 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
         if exc.field:
             body["symbolic"] = {exc.field: exc.code}
         return Response(body, status=400)
+    if isinstance(exc, Conflict):
+        return Response(
+            {"error": exc.message, "symbolic": {exc.field or "base": "in_progress"}}, status=409
+        )
+    if isinstance(exc, PreconditionFailed):
+        return Response(
+            {"error": str(exc), "symbolic": {"If-Match": "mismatch"}},
+            status=412,
+            headers={"ETag": exc.current_tag},
+        )
     if isinstance(exc, RateLimited):
         return Response(
             {"error": "Retry later", "symbolic": {"rate_limit": "exceeded"}},
@@ -104,6 +122,7 @@ _EXPENSICAT_CODES = {
     409: "CONFLICT",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    412: "PRECONDITION_FAILED",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
     500: "INTERNAL_ERROR",
@@ -144,6 +163,12 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
     if isinstance(exc, ScopeMissing):
         # Unlike Moneybird (401), a valid token without the scope is forbidden here.
         return _expensicat(403, f"Token lacks the scope {exc.scope}", {"scope": [exc.scope]})
+    if isinstance(exc, Conflict):
+        return _expensicat(409, exc.message, {exc.field: [exc.message]} if exc.field else None)
+    if isinstance(exc, PreconditionFailed):
+        return _expensicat(
+            412, str(exc), {"If-Match": ["does not match"]}, headers={"ETag": exc.current_tag}
+        )
     if isinstance(exc, RateLimited):
         return _expensicat(429, str(exc), headers=_rate_limit_headers(exc))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):

@@ -61,3 +61,20 @@ class RateLimited(ServiceError):
         self.retry_after = retry_after
         self.usage = usage
         super().__init__(f"Rate limit exceeded; retry after {retry_after} seconds")
+
+
+class PreconditionFailed(ServiceError):
+    """If-Match named a version the record no longer has: 412, and nothing changed."""
+
+    def __init__(self, current_tag: str):
+        self.current_tag = current_tag
+        super().__init__("The record has changed since the version in If-Match")
+
+
+class Conflict(ServiceError):
+    """The request clashes with one still being processed (an Idempotency-Key in use): 409."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.message = message
+        self.field = field
+        super().__init__(message)

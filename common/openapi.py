@@ -20,6 +20,7 @@ from rest_framework import serializers
 
 from common.api.expensicat import ORGANIZATION_HEADER
 from common.errors import _EXPENSICAT_CODES
+from common.idempotency import IDEMPOTENCY_KEY, UNSAFE
 from common.limits import REQUEST_BODY_MAX_BYTES
 from common.pagination import (
     CURSOR_LIMIT_DEFAULT,
@@ -94,6 +95,8 @@ class AutoSchema(openapi.AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), RETRY_AFTER]
+        if self.method in UNSAFE:
+            parameters.append(IDEMPOTENCY_KEY)
         if self.path.startswith(EXPENSICAT_PREFIX):
             return [ORGANIZATION, *parameters]
         if "{administration_id}" in self.path:
@@ -255,6 +258,8 @@ _MONEYBIRD_ERRORS = {
     404: _NOT_FOUND,
     422: "The input breaks a rule; nothing was changed.",
     429: _RATE_LIMITED,
+    409: "A request with this Idempotency-Key is still running; retry later.",
+    412: "If-Match names a version the record no longer has; nothing was changed.",
 }
 _EXPENSICAT_ERRORS = {
     400: "A malformed parameter or body, or X-Organization-Id is needed; `details` names it.",
@@ -263,6 +268,8 @@ _EXPENSICAT_ERRORS = {
     404: _NOT_FOUND,
     422: "The input breaks a rule (code VALIDATION_ERROR); nothing was changed.",
     429: _RATE_LIMITED,
+    409: "A request with this Idempotency-Key is still running (CONFLICT); retry later.",
+    412: "If-Match names a version the record no longer has (PRECONDITION_FAILED).",
 }
 
 

@@ -305,3 +305,6 @@ LOGGING = {
     # mail_admins): its records reach the root's console, once, whatever DEBUG says.
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+# How long an Idempotency-Key is remembered (common.idempotency); prune_idempotency_keys removes
+# older ones.
+IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)

@@ -67,6 +67,7 @@ ORGANIZATION_KEYS = {
     "country",
     "language",
     "role",
+    "prevent_overlapping_entries",
     "created_at",
     "updated_at",
 }

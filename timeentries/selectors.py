@@ -6,8 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection
-from django.db.models import FilteredRelation, Model, Q, QuerySet, Subquery
+from django.db.models import (
+    DateTimeField,
+    Exists,
+    FilteredRelation,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import Col
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from administrations.models import Administration, Membership
@@ -80,6 +91,14 @@ def time_entry_rows(administration: Administration, ids: list[int]) -> list[dict
 
 def time_entry_row(administration: Administration, entry_id: int) -> dict | None:
     return _rows(time_entries_of(administration).filter(pk=entry_id)).first()
+
+
+def time_entry_rows(administration: Administration, ids: list[int]) -> dict[int, dict]:
+    """Rows of these entries (as time_entry_row reads one) by id, in one query: a bulk write's
+    answer."""
+    if not ids:
+        return {}
+    return {row["id"]: row for row in _rows(time_entries_of(administration).filter(pk__in=ids))}
 
 
 def imported_keys(administration: Administration, source: str, keys: list[str]) -> set[str]:
@@ -219,3 +238,67 @@ def _as_stored(value: Any) -> Any:
     if isinstance(value, list):
         return [_as_stored(item) for item in value]
     return value
+
+
+# --- overlap prevention (Administration.prevent_overlapping_entries) ---------------------------
+
+
+def _ends_after(start: Any, now: Any) -> Q:
+    """Entries that end after `start`: a running one (up to `now`) does when it started before
+    now and `start` is before now."""
+    ends = Q(ended_at__gt=start)
+    if start < now:
+        ends |= Q(ended_at__isnull=True, started_at__lt=now)
+    return ends
+
+
+def overlapping_entry_id(
+    administration: Administration,
+    *,
+    user_id: int,
+    started_at: Any,
+    ended_at: Any,
+    now: Any,
+    exclude_id: int | None = None,
+) -> int | None:
+    """The id of an entry of this person that [started_at, ended_at or now) overlaps, or None."""
+    end = ended_at if ended_at is not None else now
+    if end <= started_at:
+        return None
+    queryset = time_entries_of(administration).filter(
+        Q(user_id=user_id), Q(started_at__lt=end), _ends_after(started_at, now)
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return queryset.order_by("started_at", "id").values_list("pk", flat=True).first()
+
+
+def person_entries_between(
+    administration: Administration, *, user_ids: set[int], start: Any, end: Any, now: Any
+) -> list[tuple[int, int, Any, Any]]:
+    """(id, user_id, started_at, ended_at) of these people's entries that meet [start, end), in
+    one query: what an import checks its rows against."""
+    return list(
+        time_entries_of(administration)
+        .filter(Q(user_id__in=user_ids), Q(started_at__lt=end), _ends_after(start, now))
+        .order_by("started_at", "id")
+        .values_list("pk", "user_id", "started_at", "ended_at")
+    )
+
+
+def overlapping_entries_count(administration: Administration, *, now: Any) -> int:
+    """How many entries of this administration overlap another entry of the same person (a
+    running one counting up to `now`): what must be resolved before overlaps can be refused."""
+    until_now = Value(now, output_field=DateTimeField())
+    others = time_entries_of(administration).filter(
+        user_id=OuterRef("user_id"),
+        started_at__lt=Coalesce(OuterRef("ended_at"), until_now),
+    )
+    others = others.annotate(ends=Coalesce("ended_at", until_now)).filter(
+        ends__gt=OuterRef("started_at")
+    )
+    return (
+        time_entries_of(administration)
+        .filter(Exists(others.exclude(pk=OuterRef("pk")).order_by()))
+        .count()
+    )

@@ -8,15 +8,17 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from administrations.models import Administration, Project, User
+from administrations.models import Administration, Contact, Membership, Project, User
 from administrations.selectors import contacts_by_name, members_of
 from administrations.services import contact_create, member_add, project_create
+from common.bulk import BULK_MAX
+from common.conditional import Precondition
 from common.db import insert_rows
-from common.exceptions import FieldError, NotFound, ValidationFailed
+from common.exceptions import BadRequest, FieldError, NotFound, ServiceError, ValidationFailed
 from common.ids import new_id
 from common.limits import (
     DESCRIPTION_MAX_LENGTH,
@@ -34,6 +36,8 @@ from timeentries.selectors import (
     WriteContext,
     event_row,
     imported_keys,
+    overlapping_entry_id,
+    person_entries_between,
     time_entry_write_context,
 )
 
@@ -133,6 +137,46 @@ def _check_period_lock(administration: Administration, started_at: datetime | No
         raise ValidationFailed.single(
             "base", "period_locked", f"The period until {locked.isoformat()} is locked"
         )
+
+
+def _lock_people(administration: Administration, user_ids: Sequence[int]) -> None:
+    """Lock these people's memberships until the transaction ends (in id order, so that two
+    writers never wait on each other crosswise): the writes of one person's entries that check
+    for overlaps then run one after the other, and the later one sees the earlier one's entry.
+    FOR NO KEY UPDATE: no row refers to a membership, and nothing else is held up. SQLite has
+    no row locks; there a write transaction excludes every other writer by itself."""
+    if connection.vendor == "postgresql":
+        list(
+            Membership.objects.select_for_update(no_key=True)
+            .filter(administration_id=administration.pk, user_id__in=user_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def _refuse_overlap(
+    administration: Administration,
+    *,
+    user_id: int,
+    started_at: datetime,
+    ended_at: datetime | None,
+    exclude_id: int | None = None,
+) -> None:
+    """With prevent_overlapping_entries on: refuse an entry of this person spanning
+    [started_at, ended_at) (a running one up to now) that overlaps another of their entries.
+    The caller has locked the person (_lock_people) before it changed anything it checks."""
+    if not administration.prevent_overlapping_entries:
+        return
+    other = overlapping_entry_id(
+        administration,
+        user_id=user_id,
+        started_at=started_at,
+        ended_at=ended_at,
+        now=timezone.now(),
+        exclude_id=exclude_id,
+    )
+    if other is not None:
+        raise ValidationFailed.single("started_at", "overlaps", f"overlaps time entry {other}")
 
 
 def _given_id(value: Any) -> int | None:
@@ -414,7 +458,17 @@ def time_entry_create(
         actor,
         runs=values["ended_at"] is None,
     )
+    guarded = administration.prevent_overlapping_entries
+    if guarded:
+        _lock_people(administration, [related["user"].pk])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
+    if guarded:
+        _refuse_overlap(
+            administration,
+            user_id=related["user"].pk,
+            started_at=values["started_at"],
+            ended_at=values["ended_at"],
+        )
     entry = TimeEntry(administration=administration, billable=bool(billable), **values, **related)
     _save_timer(
         entry,
@@ -443,12 +497,14 @@ def time_entry_update(
     actor: User | None,
     changes: Mapping[str, Any],
     entries: QuerySet | None = None,
+    precondition: Precondition | None = None,
 ) -> TimeEntry:
     """Partial update: only the fields in `changes` (see EDITABLE_FIELDS) are touched.
 
     Only `entry`'s id and administration are used: it is read afresh under a lock, from
     `entries` when given (the ones the caller may change; another is NotFound("id"), like one
-    that does not exist). It comes back as selectors.with_details reads it.
+    that does not exist). It comes back as selectors.with_details reads it. `precondition`
+    (common.conditional.if_match) is checked on the locked entry before anything changes.
 
     Statements: the lock, one read (the related ids given, the entry's related rows, events
     and notes, and the running timer when the entry starts to run), the update, its event(s);
@@ -457,6 +513,8 @@ def time_entry_update(
     if unknown:
         raise ValidationFailed.single(sorted(unknown)[0], "unknown", "is not a time entry field")
     current = _lock(entry, entries)
+    if precondition is not None:
+        precondition(current)
     administration = current.administration
     # The entry as it stands may sit in a locked period: then it cannot change at all.
     _check_period_lock(administration, current.started_at)
@@ -476,9 +534,25 @@ def time_entry_update(
     if "billable" in changes and changes["billable"] is not None:
         values["billable"] = bool(changes["billable"])
     user_id = related["user"].pk if "user" in related else current.user_id
+    # Only a change of when or whose can make the entry overlap another.
+    guarded = administration.prevent_overlapping_entries and (
+        values["started_at"] != current.started_at
+        or values["ended_at"] != current.ended_at
+        or user_id != current.user_id
+    )
+    if guarded:
+        _lock_people(administration, [user_id])
     if values["ended_at"] is None and (current.ended_at is not None or user_id != current.user_id):
         _stop_running_timer(
             administration=administration, running_id=context.running_id, actor=actor
+        )
+    if guarded:
+        _refuse_overlap(
+            administration,
+            user_id=user_id,
+            started_at=values["started_at"],
+            ended_at=values["ended_at"],
+            exclude_id=current.pk,
         )
     events = _apply_changes(current, {**values, **related}, actor=actor)
     return _with_details(current, related, context, events)
@@ -515,13 +589,31 @@ def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
     )
     if current.ended_at is None:
         return _with_details(current, {}, context, [])
+    if administration.prevent_overlapping_entries:
+        _lock_people(administration, [current.user_id])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
+    _refuse_overlap(
+        administration,
+        user_id=current.user_id,
+        started_at=current.started_at,
+        ended_at=None,
+        exclude_id=current.pk,
+    )
     events = _apply_changes(current, {"ended_at": None}, actor=actor)
     return _with_details(current, {}, context, events)
 
 
 @transaction.atomic
-def time_entry_delete(*, entry: TimeEntry, actor: User | None) -> None:
+def time_entry_delete(
+    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+) -> None:
+    """Delete the entry and its notes. With a `precondition` (common.conditional.if_match) the
+    entry is read afresh under a lock and checked first."""
+    if precondition is not None:
+        administration = entry.administration
+        entry = _lock(entry)
+        entry.administration = administration
+        precondition(entry)
     administration = entry.administration
     _check_period_lock(administration, entry.started_at)
     event_record(
@@ -829,6 +921,11 @@ def time_entries_import_batch(
         with nullcontext() if dry_run else transaction.atomic():
             resolver.run([row for row, _ in valid])
             fresh = _import_fresh_rows(administration, resolver, valid, source, result)
+            if administration.prevent_overlapping_entries:
+                column = valid[0][0].column("started_at") if valid else "started_at"
+                fresh = _import_refuse_overlaps(
+                    administration, fresh, result, column=column, lock=not dry_run
+                )
             if fresh and not dry_run:
                 _import_write(administration, actor, fresh, source=source, file=file)
             result.imported = len(fresh)
@@ -882,6 +979,50 @@ def _import_fresh_rows(
     return fresh
 
 
+def _import_refuse_overlaps(
+    administration: Administration,
+    fresh: list[tuple[int, dict[str, Any]]],
+    result: ImportBatchResult,
+    *,
+    column: str,
+    lock: bool,
+) -> list[tuple[int, dict[str, Any]]]:
+    """The rows of `fresh` that overlap neither an entry of their person nor an earlier row of
+    the batch; the others are rejected naming what they overlap. One query for the batch,
+    after locking its people (see _lock_people)."""
+    if not fresh:
+        return fresh
+    people = {values["user_id"] for _, values in fresh if values["user_id"] != WOULD_CREATE}
+    if lock:
+        _lock_people(administration, sorted(people))
+    now = timezone.now()
+    taken: dict[int, list[tuple[datetime, datetime, str]]] = {}
+    if people:
+        start = min(values["started_at"] for _, values in fresh)
+        end = max(values["ended_at"] for _, values in fresh)
+        for pk, user_id, started, ended in person_entries_between(
+            administration, user_ids=people, start=start, end=end, now=now
+        ):
+            taken.setdefault(user_id, []).append(
+                (started, ended or now, f"overlaps time entry {pk}")
+            )
+    kept = []
+    for number, values in fresh:
+        if values["user_id"] == WOULD_CREATE:  # a dry run's new person: nothing to overlap yet
+            kept.append((number, values))
+            continue
+        spans = taken.setdefault(values["user_id"], [])
+        started, ended = values["started_at"], values["ended_at"]
+        clash = next((why for s, e, why in spans if s < ended and started < e), None)
+        if clash is not None:
+            result.rejected += 1
+            result.errors.append(RowError(number, column, clash))
+            continue
+        spans.append((started, ended, f"overlaps row {number}"))
+        kept.append((number, values))
+    return kept
+
+
 class _EntryRef(NamedTuple):
     """An inserted entry as events name it, without a model instance."""
 
@@ -910,3 +1051,253 @@ def _import_write(
             for number, values in fresh
         ),
     )
+
+
+# --- bulk writes (at most BULK_MAX items, the API's .../time_entries/bulk) --------------------
+
+# A bulk item's outcome: the entry's id, or why it was not written.
+BulkResult = int | ServiceError
+
+
+@dataclasses.dataclass
+class BulkOutcome:
+    results: list[BulkResult | None]
+    # With atomic: a failure rolled every item back (results then hold only the failures).
+    rolled_back: bool = False
+
+
+def _bulk_related(
+    administration: Administration, actor: User | None, items: Mapping[int, Mapping[str, Any]]
+) -> dict[int, dict[str, Any] | NotFound]:
+    """_resolve_related for many items at once: one query per kind of related id (members,
+    contacts, projects) for the whole batch, inside this administration. Per item: its related
+    rows, or the NotFound the single write would raise first."""
+    wanted: dict[str, set[int]] = {"user": set(), "contact": set(), "project": set()}
+    given: dict[int, dict[str, int | None]] = {}
+    for index, item in items.items():
+        ids: dict[str, int | None] = {}
+        user_id = item.get("user_id")
+        # An id that cannot be one is not found (0), as in _resolve_related.
+        if user_id is None:
+            ids["user"] = getattr(actor, "pk", None)
+        else:
+            ids["user"] = _given_id(user_id) or 0
+        for field in ("contact", "project"):
+            value = item.get(f"{field}_id")
+            ids[field] = None if value is None else (_given_id(value) or 0)
+        for field, pk in ids.items():
+            if pk:
+                wanted[field].add(pk)
+        given[index] = ids
+    found: dict[str, dict[int, Any]] = {
+        "user": {u.pk: u for u in members_of(administration).filter(pk__in=wanted["user"])}
+        if wanted["user"]
+        else {},
+        "contact": {
+            c.pk: c
+            for c in Contact.objects.filter(administration=administration, pk__in=wanted["contact"])
+        }
+        if wanted["contact"]
+        else {},
+        "project": {
+            p.pk: p
+            for p in Project.objects.filter(administration=administration, pk__in=wanted["project"])
+        }
+        if wanted["project"]
+        else {},
+    }
+    resolved: dict[int, dict[str, Any] | NotFound] = {}
+    for index, ids in given.items():
+        related: dict[str, Any] = {}
+        for field in ("user", "contact", "project"):
+            pk = ids[field]
+            if field == "user" and pk is None:
+                resolved[index] = ValidationFailed.single("user_id", "blank", "can't be blank")
+                break
+            if pk is None:
+                related[field] = None
+            elif pk not in found[field]:
+                resolved[index] = _not_found(field)
+                break
+            else:
+                related[field] = found[field][pk]
+        else:
+            resolved[index] = related
+    return resolved
+
+
+def _bulk_fast(administration: Administration, item: Mapping[str, Any]) -> bool:
+    """Whether an item can be written in the batch's two inserts: a finished entry with no
+    invoice, where no overlap check is asked for. Timers (which stop the running one), invoice
+    links (a second event) and overlap checks (a lock per person) take the single write."""
+    return (
+        item.get("ended_at") is not None
+        and item.get("sales_invoice_id") is None
+        and not administration.prevent_overlapping_entries
+    )
+
+
+@transaction.atomic
+def time_entries_create_bulk(
+    *,
+    administration: Administration,
+    actor: User | None,
+    items: Sequence[Mapping[str, Any] | ServiceError],
+    atomic: bool = False,
+) -> BulkOutcome:
+    """Create up to BULK_MAX entries, each under time_entry_create's rules. `items` holds each
+    item's time_entry_create arguments, or the error its input already had. Each item succeeds
+    or fails on its own, unless `atomic`: then any failure writes nothing.
+
+    Statements for finished entries: one query per kind of related id for the whole batch, then
+    the entries in one insert and their time_entry_created events in another (a savepoint
+    around the two). Other items (timers, invoice links, overlap checks) and, should the batch
+    insert fail, every item take time_entry_create one by one, each in its own savepoint."""
+    if len(items) > BULK_MAX:
+        raise BadRequest(f"At most {BULK_MAX} items per request", field="items", code="too_many")
+    results: list[BulkResult | None] = [None] * len(items)
+    fast: dict[int, tuple[dict[str, Any], Mapping[str, Any]]] = {}
+    single: list[int] = []
+    for index, item in enumerate(items):
+        if isinstance(item, ServiceError):
+            results[index] = item
+        elif _bulk_fast(administration, item):
+            try:
+                values = _entry_values(
+                    administration,
+                    started_at=item.get("started_at"),
+                    ended_at=item.get("ended_at"),
+                    description=item.get("description"),
+                    paused_duration=item.get("paused_duration") or 0,
+                )
+            except ValidationFailed as exc:
+                results[index] = exc
+            else:
+                fast[index] = (values, item)
+        else:
+            single.append(index)
+    for index, related in _bulk_related(
+        administration, actor, {i: item for i, (_, item) in fast.items()}
+    ).items():
+        if isinstance(related, ServiceError):
+            results[index] = related
+            del fast[index]
+        else:
+            fast[index][0].update(
+                {f"{field}_id": None if row is None else row.pk for field, row in related.items()}
+            )
+    if atomic and any(result is not None for result in results):
+        return BulkOutcome(results, rolled_back=True)
+    if fast:
+        rows = []
+        for values, item in fast.values():
+            values.update(
+                id=new_id(),
+                administration_id=administration.pk,
+                billable=bool(item.get("billable", True)),
+            )
+            rows.append(values)
+        try:
+            with transaction.atomic():
+                insert_rows(TimeEntry, rows)
+                events_record_bulk(
+                    administration=administration,
+                    actor=actor,
+                    action="time_entry_created",
+                    entries=((_EntryRef(row["id"]), {}) for row in rows),
+                )
+        except IntegrityError:
+            # A rule only the database knew (or a row changed meanwhile): one by one, so that
+            # each item gets its own answer.
+            single = sorted([*single, *fast])
+        else:
+            for index, values in zip(fast, rows, strict=True):
+                results[index] = values["id"]
+    for index in single:
+        item = items[index]
+        assert not isinstance(item, ServiceError)
+        try:
+            with transaction.atomic():
+                results[index] = time_entry_create(
+                    administration=administration, actor=actor, **item
+                ).pk
+        except ServiceError as exc:
+            results[index] = exc
+            if atomic:
+                transaction.set_rollback(True)
+                return BulkOutcome(results, rolled_back=True)
+    return BulkOutcome(results)
+
+
+def _bulk_each(
+    ids: Sequence[int | None], write: Callable[[int], Any], *, atomic: bool
+) -> BulkOutcome:
+    """Run `write(id)` for each id in its own savepoint (an id that is None is not found). With
+    `atomic` the first failure rolls everything back (the caller's transaction)."""
+    results: list[BulkResult | None] = [None] * len(ids)
+    for index, pk in enumerate(ids):
+        try:
+            if pk is None:
+                raise NotFound("id")
+            with transaction.atomic():
+                write(pk)
+            results[index] = pk
+        except ServiceError as exc:
+            results[index] = exc
+            if atomic:
+                transaction.set_rollback(True)
+                return BulkOutcome(results, rolled_back=True)
+    return BulkOutcome(results)
+
+
+@transaction.atomic
+def time_entries_update_bulk(
+    *,
+    administration: Administration,
+    actor: User | None,
+    ids: Sequence[int | None],
+    changes: Mapping[str, Any],
+    entries: QuerySet | None = None,
+    atomic: bool = False,
+) -> BulkOutcome:
+    """time_entry_update with the same `changes` for each of up to BULK_MAX entries, each in
+    its own savepoint (each is locked, checked and audited as a single update is)."""
+    if len(ids) > BULK_MAX:
+        raise BadRequest(f"At most {BULK_MAX} items per request", field="ids", code="too_many")
+    return _bulk_each(
+        ids,
+        lambda pk: time_entry_update(
+            entry=TimeEntry(pk=pk, administration=administration),
+            actor=actor,
+            changes=changes,
+            entries=entries,
+        ),
+        atomic=atomic,
+    )
+
+
+@transaction.atomic
+def time_entries_delete_bulk(
+    *,
+    administration: Administration,
+    actor: User | None,
+    ids: Sequence[int | None],
+    entries: QuerySet | None = None,
+    atomic: bool = False,
+) -> BulkOutcome:
+    """time_entry_delete for each of up to BULK_MAX entries of `entries` (by default the
+    administration's), read in one query, each deleted in its own savepoint."""
+    if len(ids) > BULK_MAX:
+        raise BadRequest(f"At most {BULK_MAX} items per request", field="ids", code="too_many")
+    if entries is None:
+        entries = TimeEntry.objects.filter(administration=administration)
+    found = {e.pk: e for e in entries.filter(pk__in=[pk for pk in ids if pk is not None])}
+
+    def delete(pk: int) -> None:
+        entry = found.pop(pk, None)  # a repeated id is gone the second time
+        if entry is None:
+            raise NotFound("id")
+        entry.administration = administration
+        time_entry_delete(entry=entry, actor=actor)
+
+    return _bulk_each(ids, delete, atomic=atomic)

@@ -18,6 +18,7 @@ from administrations.models import Administration, Contact, Membership, Project
 from administrations.selectors import contact_get, project_get
 from common.api import IdField, validate_input
 from common.api.expensicat import ID, ExpensicatView, expensicat_path, fields_renamed
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
@@ -155,25 +156,32 @@ class ProjectDetailView(ExpensicatView):
     @extend_schema(
         operation_id="expensicat_projects_retrieve",
         summary="Get a project",
-        responses=expensicat_responses({200: PROJECT_DATA}),
+        parameters=[IF_NONE_MATCH],
+        responses=expensicat_responses({200: PROJECT_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        return self.data(render_project(_project(self.administration, pk)))
+        project = _project(self.administration, pk)
+        return tagged(request, self.data(render_project(project)), record_tag(project))
 
     @extend_schema(
         operation_id="expensicat_projects_update",
         summary="Update a project",
+        parameters=[IF_MATCH],
         request=ProjectInput,
-        responses=expensicat_responses({200: PROJECT_DATA}, 422),
+        responses=expensicat_responses({200: PROJECT_DATA}, 412, 422),
     )
     def patch(self, request: Request, pk: str) -> Response:
         project = project_get(self.administration, pk)
         with fields_renamed(PROJECT_FIELD_NAMES):
             data = validate_input(ProjectInput, self.body(request), partial=True)
             services.project_update(
-                project=project, actor=request.user, changes=_project_changes(data)
+                project=project,
+                actor=request.user,
+                changes=_project_changes(data),
+                precondition=if_match(request),
             )
-        return self.data(render_project(_project(self.administration, pk)))
+        project = _project(self.administration, pk)
+        return tagged(request, self.data(render_project(project)), record_tag(project))
 
     @extend_schema(
         operation_id="expensicat_projects_destroy",
@@ -182,14 +190,18 @@ class ProjectDetailView(ExpensicatView):
             {
                 200: OpenApiResponse(PROJECT_DATA, description="Archived: time entries use it."),
                 204: NO_CONTENT,
-            }
+            },
+            412,
         ),
+        parameters=[IF_MATCH],
     )
     def delete(self, request: Request, pk: str) -> Response:
         """204 when the project is gone; a project that time entries still use is archived
         instead (the services' rule), and answered with its archived state."""
         project = project_get(self.administration, pk)
-        archived = services.project_delete(project=project, actor=request.user)
+        archived = services.project_delete(
+            project=project, actor=request.user, precondition=if_match(request)
+        )
         if archived is None:
             return Response(status=204)
         return self.data(render_project(_project(self.administration, pk)))
@@ -287,35 +299,44 @@ class CustomerDetailView(ExpensicatView):
     @extend_schema(
         operation_id="expensicat_customers_retrieve",
         summary="Get a customer",
-        responses=expensicat_responses({200: CUSTOMER_DATA}),
+        parameters=[IF_NONE_MATCH],
+        responses=expensicat_responses({200: CUSTOMER_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        return self.data(render_customer(contact_get(self.administration, pk)))
+        contact = contact_get(self.administration, pk)
+        return tagged(request, self.data(render_customer(contact)), record_tag(contact))
 
     @extend_schema(
         operation_id="expensicat_customers_update",
         summary="Update a customer",
+        parameters=[IF_MATCH],
         request=CustomerUpdateInput,
-        responses=expensicat_responses({200: CUSTOMER_DATA}, 422),
+        responses=expensicat_responses({200: CUSTOMER_DATA}, 412, 422),
     )
     def patch(self, request: Request, pk: str) -> Response:
         contact = contact_get(self.administration, pk)
         with fields_renamed(CUSTOMER_FIELD_NAMES):
             data = validate_input(CustomerUpdateInput, self.body(request), partial=True)
             contact = services.contact_update(
-                contact=contact, actor=request.user, changes=_customer_changes(data)
+                contact=contact,
+                actor=request.user,
+                changes=_customer_changes(data),
+                precondition=if_match(request),
             )
-        return self.data(render_customer(contact))
+        return tagged(request, self.data(render_customer(contact)), record_tag(contact))
 
     @extend_schema(
         operation_id="expensicat_customers_destroy",
         summary="Delete a customer",
-        responses=expensicat_responses({204: NO_CONTENT}, 422),
+        parameters=[IF_MATCH],
+        responses=expensicat_responses({204: NO_CONTENT}, 412, 422),
     )
     def delete(self, request: Request, pk: str) -> Response:
         contact = contact_get(self.administration, pk)
         with fields_renamed(CUSTOMER_FIELD_NAMES):
-            services.contact_delete(contact=contact, actor=request.user)
+            services.contact_delete(
+                contact=contact, actor=request.user, precondition=if_match(request)
+            )
         return Response(status=204)
 
 
@@ -334,6 +355,9 @@ class OrganizationOutput(serializers.Serializer):
     role = serializers.ChoiceField(
         choices=Membership.Role.choices, allow_null=True, help_text="The caller's own role"
     )
+    prevent_overlapping_entries = serializers.BooleanField(
+        help_text="Entries of one person that overlap are refused (touching ones are fine)."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -348,6 +372,7 @@ def render_organization(organization: Administration, *, role: str | None) -> di
         "language": organization.language,
         # The caller's own role: owners and admins see everyone's time entries.
         "role": role,
+        "prevent_overlapping_entries": organization.prevent_overlapping_entries,
         "created_at": iso_utc(organization.created_at),
         "updated_at": iso_utc(organization.updated_at),
     }

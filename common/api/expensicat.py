@@ -17,6 +17,7 @@ from administrations.selectors import administration_for_user, administrations_f
 from common.api import reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.idempotency import IdempotentViewMixin
 from common.ratelimit import RateLimitedViewMixin
 
 ORGANIZATION_HEADER = "X-Organization-Id"
@@ -89,7 +90,7 @@ def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
         raise NotFound(names[exc.field], exc.message) from None
 
 
-class ExpensicatView(RateLimitedViewMixin, APIView):
+class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     """Authenticates the credential, checks the scopes of the method (reads or writes; any one
     listed suffices), then resolves the organization."""
 

@@ -11,6 +11,7 @@ from administrations.selectors import administration_for_user
 from common.api import reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
+from common.idempotency import IdempotentViewMixin
 from common.ratelimit import RateLimitedViewMixin
 
 ID = r"\d{1,19}"
@@ -23,7 +24,7 @@ def moneybird_path(route: str, view: Any, name: str) -> URLPattern:
     )
 
 
-class MoneybirdView(RateLimitedViewMixin, APIView):
+class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     """Authenticates the token, checks the view's scopes, then resolves the administration in
     the URL through the one tenant choke point (a foreign or unknown one is a 404), and counts
     the request against the rate limits."""

@@ -329,6 +329,7 @@ def test_current_organization(ec, administration):
             "country": "NL",
             "language": administration.language,
             "role": "owner",
+            "prevent_overlapping_entries": False,
             "created_at": ts(administration.created_at),
             "updated_at": ts(administration.updated_at),
         }

@@ -25,7 +25,10 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
-from common.exceptions import NotFound
+from common.bulk import atomic_flag, bulk_results, given_ids, items_of, query_ids
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
+from common.errors import expensicat_error_body
+from common.exceptions import NotFound, ServiceError, ValidationFailed
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     EXPENSICAT_PAGING,
@@ -317,17 +320,20 @@ class TimeEntryDetailView(TimeEntryView):
     @extend_schema(
         operation_id="expensicat_time_entries_retrieve",
         summary="Get a time entry",
-        responses=expensicat_responses({200: ENTRY_DATA}),
+        parameters=[IF_NONE_MATCH],
+        responses=expensicat_responses({200: ENTRY_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        return self.data(self.render(self.entry_or_404(pk)))
+        entry = self.entry_or_404(pk)
+        return tagged(request, self.data(self.render(entry)), record_tag(entry))
 
     @extend_schema(
         operation_id="expensicat_time_entries_update",
         summary="Update a time entry",
         description="Only the fields given change; end_time null makes the entry run again.",
+        parameters=[IF_MATCH],
         request=TimeEntryUpdateInput,
-        responses=expensicat_responses({200: ENTRY_DATA}, 422),
+        responses=expensicat_responses({200: ENTRY_DATA}, 412, 422),
     )
     def patch(self, request: Request, pk: str) -> Response:
         entry_id = path_id(pk)
@@ -350,21 +356,182 @@ class TimeEntryDetailView(TimeEntryView):
                 actor=request.user,
                 changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
                 entries=self.changeable(),
+                precondition=if_match(request),
             )
-        return self.data(self.render(entry))
+        return tagged(request, self.data(self.render(entry)), record_tag(entry))
 
     @extend_schema(
         operation_id="expensicat_time_entries_destroy",
         summary="Delete a time entry",
-        responses=expensicat_responses({204: NO_CONTENT}, 422),
+        parameters=[IF_MATCH],
+        responses=expensicat_responses({204: NO_CONTENT}, 412, 422),
     )
     def delete(self, request: Request, pk: str) -> Response:
         with fields_renamed(FIELD_NAMES):
-            services.time_entry_delete(entry=self.entry_or_404(pk), actor=request.user)
+            services.time_entry_delete(
+                entry=self.entry_or_404(pk), actor=request.user, precondition=if_match(request)
+            )
         return Response(status=204)
+
+
+def _renamed(exc: ServiceError) -> ServiceError:
+    """An item's error with this dialect's field names, as the single request reports it."""
+    try:
+        with fields_renamed(FIELD_NAMES):
+            raise exc
+    except ServiceError as renamed:
+        return renamed
+
+
+def _rolled_back(failed: int) -> dict[str, Any]:
+    return expensicat_error_body(
+        "ROLLED_BACK",
+        f"Not written: item {failed} failed and atomic=true asked for all or nothing",
+    )
+
+
+BULK_RESULTS = inline_serializer(
+    "ExpensicatTimeEntryBulkResults",
+    {
+        "data": inline_serializer(
+            "ExpensicatTimeEntryBulkResult",
+            {
+                "index": serializers.IntegerField(help_text="The item's place, from 0"),
+                "id": serializers.CharField(allow_null=True),
+                "status": serializers.IntegerField(
+                    help_text="What the single request would have answered; 424: rolled back "
+                    "because another item failed (atomic=true)"
+                ),
+                "data": TimeEntryOutput(required=False, help_text="The entry, when written"),
+                "error": serializers.DictField(
+                    required=False, help_text="The single request's error body"
+                ),
+            },
+            many=True,
+        )
+    },
+)
+BULK_ATOMIC = OpenApiParameter(
+    "atomic", bool, description='true: all or nothing (or `"atomic": true` in the body).'
+)
+
+
+class TimeEntryBulkView(TimeEntryView):
+    """Up to 100 time entries in one request, each audited as its single write is."""
+
+    def answer(self, outcome: Any, ids: list[int | None], status: int) -> Response:
+        written = [r for r in outcome.results if isinstance(r, int)]
+        rendered = {}
+        if written and status != 204 and not outcome.rolled_back:
+            now = timezone.now()
+            queryset = self.visible().select_related(*_related()).filter(pk__in=written)
+            rendered = {e.pk: render_time_entry(e, now=now) for e in queryset}
+        results = bulk_results(
+            self,
+            outcome,
+            ids,
+            rendered,
+            status=status,
+            rolled_back=_rolled_back,
+            rename=_renamed,
+        )
+        return self.data(results)
+
+    @extend_schema(
+        operation_id="expensicat_time_entries_bulk_create",
+        summary="Create up to 100 time entries",
+        description="`items`: each the body of a single create.",
+        parameters=[BULK_ATOMIC],
+        request=inline_serializer(
+            "ExpensicatTimeEntryBulkCreate",
+            {"items": TimeEntryCreateInput(many=True), "atomic": serializers.BooleanField()},
+        ),
+        responses=expensicat_responses({200: BULK_RESULTS}),
+    )
+    def post(self, request: Request) -> Response:
+        items: list[Any] = []
+        for item in items_of(self.body(request), "items"):
+            try:
+                if not isinstance(item, dict):
+                    raise ValidationFailed.single("base", "invalid", "expected a JSON object")
+                with fields_renamed(FIELD_NAMES):
+                    data = validate_input(
+                        TimeEntryCreateInput, item, context={"time_zone": self.administration.tz}
+                    )
+                items.append(
+                    {
+                        "user_id": request.user.pk,
+                        **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
+                    }
+                )
+            except ServiceError as exc:
+                items.append(exc)
+        outcome = services.time_entries_create_bulk(
+            administration=self.administration,
+            actor=request.user,
+            items=items,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, [], 201)
+
+    @extend_schema(
+        operation_id="expensicat_time_entries_bulk_update",
+        summary="Change up to 100 time entries alike",
+        parameters=[BULK_ATOMIC],
+        request=inline_serializer(
+            "ExpensicatTimeEntryBulkUpdate",
+            {
+                "ids": serializers.ListField(child=serializers.CharField()),
+                "changes": TimeEntryUpdateInput(),
+                "atomic": serializers.BooleanField(),
+            },
+        ),
+        responses=expensicat_responses({200: BULK_RESULTS}, 422),
+    )
+    def patch(self, request: Request) -> Response:
+        body = self.body(request)
+        ids = given_ids(body.get("ids"))
+        with fields_renamed(FIELD_NAMES):
+            changes = validate_input(
+                TimeEntryUpdateInput,
+                body.get("changes"),
+                partial=True,
+                context={"time_zone": self.administration.tz},
+            )
+        outcome = services.time_entries_update_bulk(
+            administration=self.administration,
+            actor=request.user,
+            ids=ids,
+            changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
+            entries=self.changeable(),
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, ids, 200)
+
+    @extend_schema(
+        operation_id="expensicat_time_entries_bulk_destroy",
+        summary="Delete up to 100 time entries",
+        parameters=[
+            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            BULK_ATOMIC,
+        ],
+        responses=expensicat_responses({200: BULK_RESULTS}),
+    )
+    def delete(self, request: Request) -> Response:
+        ids = query_ids(request)
+        outcome = services.time_entries_delete_bulk(
+            administration=self.administration,
+            actor=request.user,
+            ids=ids,
+            entries=self.changeable(),
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, ids, 204)
 
 
 urlpatterns = [
     expensicat_path("time-entries", TimeEntryListView, "ec-time-entries"),
+    # Before time-entries/{id}: this dialect's ids match any path segment.
+    expensicat_path("time-entries/bulk", TimeEntryBulkView, "ec-time-entries-bulk"),
     expensicat_path(rf"time-entries/(?P<pk>{ID})", TimeEntryDetailView, "ec-time-entry"),
 ]

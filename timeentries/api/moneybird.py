@@ -21,7 +21,15 @@ from administrations.api.moneybird.users import UserOutput, render_user_row
 from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
-from common.exceptions import NotFound, ScopeMissing
+from common.bulk import (
+    atomic_flag,
+    bulk_results,
+    given_ids,
+    items_of,
+    query_ids,
+)
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged, version_tag
+from common.exceptions import NotFound, ScopeMissing, ServiceError, ValidationFailed
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
@@ -262,14 +270,13 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
     return body
 
 
-def _rendered(
-    request: Request, administration: Administration, entry_id: int | str
-) -> dict[str, Any]:
-    """The entry as it is now, rendered for this request's token."""
+def _rendered(request: Request, administration: Administration, entry_id: int | str) -> Response:
+    """The entry as it is now, rendered for this request's token, with its ETag."""
     row = time_entry_row(administration, int(entry_id))
     if row is None:
         raise NotFound("id")
-    return render_time_entry_row(row, sales_invoices=shows_sales_invoices(request))
+    body = render_time_entry_row(row, sales_invoices=shows_sales_invoices(request))
+    return tagged(request, Response(body), version_tag(row["id"], row["updated_at"]))
 
 
 def _named(administration: Administration, entry_id: str) -> TimeEntry:
@@ -350,17 +357,19 @@ class TimeEntryDetailView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_time_entries_retrieve",
         summary="Get a time entry",
-        responses=moneybird_responses({200: TimeEntryOutput}, 404),
+        parameters=[IF_NONE_MATCH],
+        responses=moneybird_responses({200: TimeEntryOutput, 304: NO_CONTENT}, 404),
     )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
-        return Response(_rendered(request, self.administration, pk))
+        return _rendered(request, self.administration, pk)
 
     @patch_and_put(
         "moneybird_time_entries_update",
         summary="Update a time entry",
         description="Only the attributes given change; ended_at null makes the entry run again.",
+        parameters=[IF_MATCH],
         request=TIME_ENTRY_BODY,
-        responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 422),
+        responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 412, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         try:
@@ -370,23 +379,28 @@ class TimeEntryDetailView(MoneybirdView):
             _exists_or_404(self.administration, pk)
             raise
         entry = services.time_entry_update(
-            entry=_named(self.administration, pk), actor=request.user, changes=changes
+            entry=_named(self.administration, pk),
+            actor=request.user,
+            changes=changes,
+            precondition=if_match(request),
         )
-        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
+        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
+        return tagged(request, Response(body), record_tag(entry))
 
     put = patch
 
     @extend_schema(
         operation_id="moneybird_time_entries_destroy",
         summary="Delete a time entry",
-        responses=moneybird_responses({204: NO_CONTENT}, 404, 422),
+        parameters=[IF_MATCH],
+        responses=moneybird_responses({204: NO_CONTENT}, 404, 412, 422),
     )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = time_entries_of(self.administration).filter(pk=int(pk)).first()
         if entry is None:
             raise NotFound("id")
         entry.administration = self.administration
-        services.time_entry_delete(entry=entry, actor=request.user)
+        services.time_entry_delete(entry=entry, actor=request.user, precondition=if_match(request))
         return Response(status=204)
 
 
@@ -468,6 +482,136 @@ class TimeEntrySynchronizationView(MoneybirdView):
         return Response([render_time_entry_row(row, sales_invoices=shown) for row in rows])
 
 
+def _rolled_back(failed: int) -> dict[str, Any]:
+    return {
+        "error": f"Not written: item {failed} failed and atomic=true asked for all or nothing",
+        "symbolic": {"atomic": "rolled_back"},
+    }
+
+
+BULK_RESULT = inline_serializer(
+    "MoneybirdTimeEntryBulkResult",
+    {
+        "index": serializers.IntegerField(help_text="The item's place in the request, from 0"),
+        "id": serializers.CharField(allow_null=True),
+        "status": serializers.IntegerField(
+            help_text="What the single request would have answered; 424: rolled back because "
+            "another item failed (atomic=true)"
+        ),
+        "data": TimeEntryOutput(required=False, help_text="The entry, when written"),
+        "error": serializers.DictField(
+            required=False, help_text="The single request's error body, when not written"
+        ),
+    },
+    many=True,
+)
+ATOMIC = OpenApiParameter(
+    "atomic",
+    bool,
+    description='true: all or nothing (also accepted as `"atomic": true` in the body).',
+)
+
+
+class TimeEntryBulkView(MoneybirdView):
+    """Up to 100 time entries in one request; every item is audited as its single write is."""
+
+    required_scopes = ("time_entries",)
+
+    def answer(self, outcome: Any, ids: list[int | None], status: int) -> Response:
+        written = [r for r in outcome.results if isinstance(r, int)]
+        rows = (
+            {}
+            if outcome.rolled_back or status == 204
+            else time_entry_rows(self.administration, written)
+        )
+        shown = shows_sales_invoices(self.request)
+        rendered = {
+            pk: render_time_entry_row(row, sales_invoices=shown) for pk, row in rows.items()
+        }
+        return Response(
+            bulk_results(self, outcome, ids, rendered, status=status, rolled_back=_rolled_back)
+        )
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_bulk_create",
+        summary="Create up to 100 time entries",
+        description="Each item as the body of a single create; each succeeds or fails on its "
+        "own unless atomic=true.",
+        parameters=[ATOMIC],
+        request=inline_serializer(
+            "MoneybirdTimeEntryBulkCreate",
+            {"time_entries": TimeEntryInput(many=True), "atomic": serializers.BooleanField()},
+        ),
+        responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
+    )
+    def post(self, request: Request, administration_id: str) -> Response:
+        items: list[Any] = []
+        for item in items_of(request.data, "time_entries"):
+            try:
+                if not isinstance(item, dict):
+                    raise ValidationFailed.single("base", "invalid", "expected a JSON object")
+                data = validate_input(
+                    TimeEntryInput, item, context={"time_zone": self.administration.tz}
+                )
+                if "sales_invoice_id" in data and not shows_sales_invoices(request):
+                    raise ScopeMissing("sales_invoices")
+                items.append(data)
+            except ServiceError as exc:
+                items.append(exc)
+        outcome = services.time_entries_create_bulk(
+            administration=self.administration,
+            actor=request.user,
+            items=items,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, [], 201)
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_bulk_update",
+        summary="Change up to 100 time entries alike",
+        parameters=[ATOMIC],
+        request=inline_serializer(
+            "MoneybirdTimeEntryBulkUpdate",
+            {
+                "ids": serializers.ListField(child=serializers.CharField()),
+                "time_entry": TimeEntryInput(),
+                "atomic": serializers.BooleanField(),
+            },
+        ),
+        responses=moneybird_responses({200: BULK_RESULT}, 400, 404, 422),
+    )
+    def patch(self, request: Request, administration_id: str) -> Response:
+        ids = given_ids(request.data.get("ids") if isinstance(request.data, dict) else None)
+        changes = time_entry_input(self, request, partial=True)
+        outcome = services.time_entries_update_bulk(
+            administration=self.administration,
+            actor=request.user,
+            ids=ids,
+            changes=changes,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, ids, 200)
+
+    @extend_schema(
+        operation_id="moneybird_time_entries_bulk_destroy",
+        summary="Delete up to 100 time entries",
+        parameters=[
+            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            ATOMIC,
+        ],
+        responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
+    )
+    def delete(self, request: Request, administration_id: str) -> Response:
+        ids = query_ids(request)
+        outcome = services.time_entries_delete_bulk(
+            administration=self.administration,
+            actor=request.user,
+            ids=ids,
+            atomic=atomic_flag(request),
+        )
+        return self.answer(outcome, ids, 204)
+
+
 ENTRY_ID_OF_NOTE = id_parameter("time_entry_id", "time entry")
 
 
@@ -505,6 +649,8 @@ urlpatterns = [
         TimeEntrySynchronizationView,
         "mb-time-entries-synchronization",
     ),
+    # Before time_entries/{id}, so that "bulk" is never taken for an id.
+    moneybird_path("time_entries/bulk", TimeEntryBulkView, "mb-time-entries-bulk"),
     moneybird_path(rf"time_entries/(?P<pk>{ID})", TimeEntryDetailView, "mb-time-entry"),
     moneybird_path(rf"time_entries/(?P<pk>{ID})/stop", TimeEntryStopView, "mb-time-entry-stop"),
     moneybird_path(

@@ -35,6 +35,7 @@ from administrations.models import Administration, Contact
 from administrations.selectors import contact_get
 from common.api import IdField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.db import deferred_page
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.openapi import (
@@ -489,34 +490,47 @@ class ContactDetailView(ContactView):
     @extend_schema(
         operation_id="moneybird_contacts_retrieve",
         summary="Get a contact",
-        parameters=[INCLUDE_ARCHIVED],
-        responses=moneybird_responses({200: ContactOutput}, 400, 404),
+        parameters=[INCLUDE_ARCHIVED, IF_NONE_MATCH],
+        responses=moneybird_responses({200: ContactOutput, 304: NO_CONTENT}, 400, 404),
     )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
-        return Response(self.render(self.detail(pk, archived=include_archived(request))))
+        contact = self.detail(pk, archived=include_archived(request))
+        return tagged(request, Response(self.render(contact)), record_tag(contact))
 
     @patch_and_put(
         "moneybird_contacts_update",
         summary="Update a contact",
+        parameters=[IF_MATCH],
         request=CONTACT_BODY,
-        responses=moneybird_responses({200: ContactOutput}, 400, 404, 422),
+        responses=moneybird_responses({200: ContactOutput}, 400, 404, 412, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         contact = contact_get(self.administration, pk)
         changes = self.input(request, partial=True)
         with moneybird_errors():
-            services.contact_update(contact=contact, actor=request.user, changes=changes)
-        return Response(self.render(self.detail(pk)))
+            services.contact_update(
+                contact=contact,
+                actor=request.user,
+                changes=changes,
+                precondition=if_match(request),
+            )
+        contact = self.detail(pk)
+        return tagged(request, Response(self.render(contact)), record_tag(contact))
 
     put = patch
 
     @extend_schema(
         operation_id="moneybird_contacts_destroy",
         summary="Delete a contact",
-        responses=moneybird_responses({204: NO_CONTENT}, 404, 422),
+        parameters=[IF_MATCH],
+        responses=moneybird_responses({204: NO_CONTENT}, 404, 412, 422),
     )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
-        services.contact_delete(contact=contact_get(self.administration, pk), actor=request.user)
+        services.contact_delete(
+            contact=contact_get(self.administration, pk),
+            actor=request.user,
+            precondition=if_match(request),
+        )
         return Response(status=204)
 
 

@@ -23,6 +23,7 @@ from administrations.models import Administration, Project
 from administrations.selectors import project_get
 from common.api import validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.exceptions import BadRequest, NotFound
 from common.openapi import (
     MONEYBIRD_PAGING,
@@ -175,26 +176,30 @@ class ProjectDetailView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_projects_retrieve",
         summary="Get a project",
-        responses=moneybird_responses({200: ProjectOutput}, 404),
+        parameters=[IF_NONE_MATCH],
+        responses=moneybird_responses({200: ProjectOutput, 304: NO_CONTENT}, 404),
     )
     def get(self, request: Request, administration_id: str, pk: str) -> Response:
         try:
             project = project_get(self.administration, pk)
         except NotFound:
             raise ProjectNotFound from None
-        return Response(render_project(project))
+        return tagged(request, Response(render_project(project)), record_tag(project))
 
     @patch_and_put(
         "moneybird_projects_update",
         summary="Update a project",
+        parameters=[IF_MATCH],
         request=PROJECT_BODY,
-        responses=moneybird_responses({200: ProjectOutput}, 400, 404, 422),
+        responses=moneybird_responses({200: ProjectOutput}, 400, 404, 412, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         project = project_get(self.administration, pk)
         changes = validate_input(ProjectInput, self.body(request, "project"), partial=True)
-        project = services.project_update(project=project, actor=request.user, changes=changes)
-        return Response(render_project(project))
+        project = services.project_update(
+            project=project, actor=request.user, changes=changes, precondition=if_match(request)
+        )
+        return tagged(request, Response(render_project(project)), record_tag(project))
 
     put = patch
 
@@ -202,11 +207,16 @@ class ProjectDetailView(MoneybirdView):
         operation_id="moneybird_projects_destroy",
         summary="Delete a project",
         description="A project that time entries use is archived instead; 204 either way.",
-        responses=moneybird_responses({204: NO_CONTENT}, 404),
+        parameters=[IF_MATCH],
+        responses=moneybird_responses({204: NO_CONTENT}, 404, 412),
     )
     def delete(self, request: Request, administration_id: str, pk: str) -> Response:
         # Deleted, or archived when time entries use it; Moneybird answers 204 either way.
-        services.project_delete(project=project_get(self.administration, pk), actor=request.user)
+        services.project_delete(
+            project=project_get(self.administration, pk),
+            actor=request.user,
+            precondition=if_match(request),
+        )
         return Response(status=204)
 
 

@@ -23,8 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="nl")
         parser.add_argument("--country", default="NL", help="ISO 3166 two-letter code")
         parser.add_argument("--owner", metavar="EMAIL", help="add this user (created if needed)")
+        parser.add_argument(
+            "--prevent-overlapping-entries",
+            action="store_true",
+            help="refuse time entries that overlap another entry of the same person",
+        )
 
     def handle(self, *args, name, currency, time_zone, language, country, owner, **options):
+        prevent_overlaps = options["prevent_overlapping_entries"]
         if not _COUNTRY.fullmatch(country or ""):
             raise CommandError(f"country: {country!r} is not a two-letter country code")
         if not _LANGUAGE.fullmatch(language or ""):
@@ -38,6 +44,7 @@ class Command(BaseCommand):
                 time_zone=time_zone,
                 language=language,
                 country=country,
+                prevent_overlapping_entries=prevent_overlaps,
             )
             if owner_email is not None:
                 member_add(

@@ -1,0 +1,89 @@
+"""What the bulk endpoints of both dialects share: reading the ids and the atomic flag, and
+the answer, one result per item in request order: {"index", "id", "status", "data" or
+"error"}, where status and error are what the single request would have answered."""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from rest_framework.request import Request
+
+from common.exceptions import BadRequest, ServiceError
+
+BULK_MAX = 100
+# An item written and then rolled back (atomic=true), or never tried because another failed.
+ROLLED_BACK = 424
+
+
+def given_ids(values: Any, *, field: str = "ids") -> list[int | None]:
+    """Ids as a client lists them (numbers or strings of digits); one that cannot be an id is
+    None, which the item answers as not found."""
+    if not isinstance(values, list) or not values:
+        raise BadRequest(f"{field} must be a non-empty list of ids", field=field, code="invalid")
+    if len(values) > BULK_MAX:
+        raise BadRequest(f"At most {BULK_MAX} items per request", field=field, code="too_many")
+    ids: list[int | None] = []
+    for value in values:
+        text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+        ok = text.isascii() and text.isdigit() and 0 < int(text) < 2**63
+        ids.append(int(text) if ok else None)
+    return ids
+
+
+def query_ids(request: Request) -> list[int | None]:
+    """?ids=1,2,3 of a bulk DELETE."""
+    raw = request.query_params.get("ids", "")
+    return given_ids([part.strip() for part in raw.split(",") if part.strip()] or raw or None)
+
+
+def items_of(body: Any, key: str) -> list[Any]:
+    items = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise BadRequest(f"{key} must be a non-empty list", field=key, code="missing")
+    if len(items) > BULK_MAX:
+        raise BadRequest(f"At most {BULK_MAX} items per request", field=key, code="too_many")
+    return items
+
+
+def atomic_flag(request: Request) -> bool:
+    """atomic=true in the query string or "atomic": true in the body: all or nothing."""
+    value = request.query_params.get("atomic")
+    if value is None and isinstance(request.data, dict):
+        value = request.data.get("atomic")
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def bulk_results(
+    view: Any,
+    outcome: Any,
+    ids: Sequence[int | None],
+    rendered: Mapping[int, Any],
+    *,
+    status: int,
+    rolled_back: Callable[[int], dict[str, Any]],
+    rename: Callable[[ServiceError], ServiceError] = lambda exc: exc,
+) -> list[dict[str, Any]]:
+    """The results of a bulk write (timeentries.services.BulkOutcome): an error is rendered by
+    the view's own exception handler, as the single request would answer it; with a rolled
+    back atomic request every other item says which item failed."""
+    handler, context = view.get_exception_handler(), view.get_exception_handler_context()
+    failed = next(
+        (i for i, result in enumerate(outcome.results) if isinstance(result, ServiceError)), None
+    )
+    answers = []
+    for index, result in enumerate(outcome.results):
+        pk = result if isinstance(result, int) else ids[index] if index < len(ids) else None
+        answer: dict[str, Any] = {"index": index, "id": None if pk is None else str(pk)}
+        if isinstance(result, ServiceError):
+            response = handler(rename(result), context)
+            answer.update(status=response.status_code, error=response.data)
+        elif outcome.rolled_back:
+            given = ids[index] if index < len(ids) else None
+            answer.update(
+                id=None if given is None else str(given),
+                status=ROLLED_BACK,
+                error=rolled_back(failed or 0),
+            )
+        else:
+            answer.update(status=status, data=rendered.get(pk) if pk is not None else None)
+        answers.append(answer)
+    return answers

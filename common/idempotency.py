@@ -1,0 +1,176 @@
+"""Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) for every POST, PATCH and DELETE
+of both dialects, in one place: IdempotentViewMixin, under each dialect's base view.
+
+A request with the header runs in one transaction that also inserts the key's row with the
+answer, so the key exists exactly when the write does. A repeat (same user, administration and
+key; same method, path and body) gets the stored answer with `Idempotent-Replayed: true` and
+writes nothing; the same key with another method, path or body is a 422. Two at once: the second
+insert of the key waits on the unique index for the first transaction; on PostgreSQL only
+briefly (lock_timeout), then it is a 409 to retry; on SQLite a write transaction excludes the
+other writers anyway. Answers that are not the outcome of the write (401, 403, 429, 5xx) are not
+stored, so the request can be retried with the same key. Keys expire after
+IDEMPOTENCY_KEY_TTL_HOURS; prune_idempotency_keys deletes them."""
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.request import Request
+
+from common.exceptions import BadRequest, Conflict, ValidationFailed
+from common.ids import new_id
+from common.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+UNSAFE = ("POST", "PATCH", "PUT", "DELETE")
+# Answers a retry may change: not the outcome of the write, so never stored.
+NOT_STORED = (401, 403, 429)
+# Headers a replay repeats.
+REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
+# How long a repeat waits for the first request (PostgreSQL) before it is told 409.
+WAIT = "200ms"
+
+
+def ttl() -> timedelta:
+    return timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+def _key(request: Request) -> str | None:
+    key = request.headers.get(HEADER)
+    if key is None or request.method not in UNSAFE:
+        return None
+    if not 1 <= len(key) <= 255 or not (key.isascii() and key.isprintable()):
+        raise BadRequest(
+            f"{HEADER} must be 1 to 255 printable ASCII characters", field=HEADER, code="invalid"
+        )
+    return key
+
+
+def _claim(row: IdempotencyKey) -> IdempotencyKey | None:
+    """Insert `row` unless the key is taken: None when inserted, else the row that has it. A
+    concurrent first request holds the unique index entry until it ends: wait for it briefly,
+    then Conflict."""
+    IdempotencyKey.objects.filter(
+        user_id=row.user_id,
+        administration_id=row.administration_id,
+        key=row.key,
+        created_at__lt=timezone.now() - ttl(),
+    ).delete()
+    postgres = connection.vendor == "postgresql"
+    try:
+        with transaction.atomic():
+            if postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{WAIT}'")
+            IdempotencyKey.objects.bulk_create([row], ignore_conflicts=True)
+            if postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    except OperationalError:
+        raise Conflict(
+            f"A request with this {HEADER} is still being processed; retry later", field=HEADER
+        ) from None
+    found = IdempotencyKey.objects.get(
+        user_id=row.user_id, administration_id=row.administration_id, key=row.key
+    )
+    return None if found.pk == row.pk else found
+
+
+def _replay(stored: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(bytes(stored.body), status=stored.status)
+    for name, value in stored.headers.items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class IdempotentViewMixin:
+    """For a dialect's base view (an APIView that sets `self.administration` in initial)."""
+
+    def dispatch(self, request, *args: Any, **kwargs: Any):
+        # DRF's APIView.dispatch, with the handler of a keyed unsafe request run by _idempotent.
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        # Read before anything parses the body (it is a stream only read once).
+        self._body_hash = (
+            hashlib.sha256(request._request.body).hexdigest()
+            if request.method in UNSAFE and HEADER in request.headers
+            else ""
+        )
+        try:
+            self.initial(request, *args, **kwargs)
+            method = request.method.lower()
+            if method in self.http_method_names:
+                handler = getattr(self, method, self.http_method_not_allowed)
+            else:
+                handler = self.http_method_not_allowed
+            key = _key(request)
+            if key is None or getattr(self, "administration", None) is None:
+                response = handler(request, *args, **kwargs)
+            else:
+                response = self._idempotent(key, handler, request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+    def _idempotent(self, key: str, handler, request: Request, *args: Any, **kwargs: Any):
+        row = IdempotencyKey(
+            id=new_id(),
+            user_id=request.user.pk,
+            administration_id=self.administration.pk,
+            key=key,
+            method=request.method,
+            path=request.get_full_path(),
+            body_hash=self._body_hash,
+            status=0,
+        )
+        with transaction.atomic():
+            stored = _claim(row)
+            if stored is not None:
+                if (stored.method, stored.path, stored.body_hash) != (
+                    row.method,
+                    row.path,
+                    row.body_hash,
+                ):
+                    raise ValidationFailed.single(
+                        HEADER,
+                        "reused",
+                        "was already used for another request (method, path or body)",
+                    )
+                return _replay(stored)
+            try:
+                response = handler(request, *args, **kwargs)
+            except Exception as exc:
+                response = self.handle_exception(exc)
+            if response.status_code in NOT_STORED or response.status_code >= 500:
+                # Roll back whatever the handler wrote along with the key: a retry runs anew.
+                transaction.set_rollback(True)
+                return response
+            response = self.finalize_response(request, response, *args, **kwargs)
+            response.render()
+            row.status = response.status_code
+            row.body = response.content
+            row.headers = {
+                name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
+            }
+            row.save(update_fields=["status", "body", "headers"])
+            return response
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="1-255 printable characters naming this request: a repeat within "
+    "IDEMPOTENCY_KEY_TTL_HOURS (24) gets the first answer again with `Idempotent-Replayed: true` "
+    "and writes nothing; the same key with another method, path or body is a 422; while the "
+    "first is still running, a 409.",
+)
