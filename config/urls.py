@@ -18,9 +18,11 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> J
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("common.signin")),
+    path("", include("timeentries.api.moneybird_reports")),
     path("", include("timeentries.api.moneybird")),
     path("", include("administrations.api.moneybird")),
     path("", include("timeentries.api.expensicat")),
+    path("", include("timeentries.api.expensicat_reports")),
     path("", include("administrations.api.expensicat")),
     path("", include("common.apidocs")),
 ]

@@ -31,7 +31,9 @@ date is Django's own time-zone-aware truncation: `AT TIME ZONE` and DATE_TRUNC o
 Django's zoneinfo-backed SQL functions on SQLite, so both databases agree across DST.
 """
 
-from collections.abc import Iterable, Sequence
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -349,3 +351,59 @@ def time_entry_report(
         "totals": totals.as_dict(),
         "groups": _render_groups(top.values(), group_by) if group_by else [],
     }
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+_NAMED = ("project", "user", "contact")
+
+
+def _hours(seconds: int) -> str:
+    return str((Decimal(seconds) / _HOUR).quantize(_CENT, ROUND_HALF_UP))
+
+
+def report_csv(report: dict[str, Any], group_by: Sequence[str]) -> str:
+    """A report as CSV: one row per leaf group (one row of the totals without grouping), the
+    keys (and, for project, user and contact, the names) as columns, then entries, hours and
+    billable hours with two decimals, and an amount column per currency in the report."""
+    currencies = [item["currency"] for item in report["totals"]["amounts"]]
+    header: list[str] = []
+    for grouping in group_by:
+        header += [grouping, f"{grouping}_name"] if grouping in _NAMED else [grouping]
+    header += ["entries", "hours", "billable_hours", *(f"amount_{c}" for c in currencies)]
+
+    def cell(grouping: str, group: dict[str, Any]) -> list[str]:
+        key = group["key"]
+        if key is None:
+            text = ""
+        elif grouping == "billable":
+            text = "true" if key else "false"
+        else:
+            text = str(key)
+        return [text, group["name"] or ""] if grouping in _NAMED else [text]
+
+    def figures(totals: dict[str, Any]) -> list[str]:
+        amounts = {item["currency"]: item["amount"] for item in totals["amounts"]}
+        return [
+            str(totals["entries"]),
+            _hours(totals["seconds"]),
+            _hours(totals["billable_seconds"]),
+            *(amounts.get(c, "") for c in currencies),
+        ]
+
+    def leaves(groups: list[dict[str, Any]], depth: int, prefix: list[str]) -> Iterator:
+        for group in groups:
+            cells = prefix + cell(group_by[depth], group)
+            if depth + 1 < len(group_by):
+                yield from leaves(group["groups"], depth + 1, cells)
+            else:
+                yield cells + figures(group)
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    if group_by:
+        writer.writerows(leaves(report["groups"], 0, []))
+    else:
+        writer.writerow(figures(report["totals"]))
+    return out.getvalue()
