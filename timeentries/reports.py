@@ -221,7 +221,8 @@ class _Totals:
         self.entries += entries
         self.seconds += seconds
         self.billable_seconds += billable
-        if currency is not None and rate is not None:
+        # Only billable time carries money: a group with none shows no amount, not 0.00.
+        if currency is not None and rate is not None and billable:
             self.money[currency] = self.money.get(currency, Decimal(0)) + billable * Decimal(rate)
 
     def as_dict(self) -> dict[str, Any]:
