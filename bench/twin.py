@@ -426,26 +426,36 @@ class App:
         select_args: list[Any] = []
         for grouping in group_by:
             if grouping in ("day", "week", "month", "year"):
-                local = "(t.started_at AT TIME ZONE %s)"
+                local = "(started_at AT TIME ZONE %s)"
                 select_args.append(zone.key)
                 if grouping == "week" and week_start == "sunday":
                     columns.append(f"(date_trunc('week', {local} + interval '1 day'))::date - 1")
                 else:
                     columns.append(f"date_trunc('{grouping}', {local})::date")
             else:
-                columns += REPORT_KEYS[grouping]
-        columns += ["p.hourly_rate", "p.currency"]
-        joins = " ".join(REPORT_JOINS[g] for g in group_by if g in REPORT_JOINS)
+                columns.append(REPORT_KEYS[grouping][0])
         now = datetime.now(UTC).replace(microsecond=0)
-        worked = "extract(epoch FROM coalesce(t.ended_at, %s) - t.started_at)::bigint"
+        worked = "extract(epoch FROM coalesce(ended_at, %s) - started_at)::bigint"
+        # Grouped on the entries alone, then the names and the project's rate joined to the
+        # groups (joined before, the names would go through the sort with every entry).
+        names = [name for g in group_by for name in REPORT_KEYS.get(g, [])[1:]]
+        joins = " ".join(
+            REPORT_JOINS[g].format(**{g: i}) for i, g in enumerate(group_by) if g in REPORT_JOINS
+        )
+        keys = [f"k{i}" for i in range(len(columns))]
         sql = f"""
-            SELECT {", ".join(columns)}, count(*), sum({worked} - t.paused_duration),
-                   sum({worked} - t.paused_duration) FILTER (WHERE t.billable)
-            FROM (SELECT * FROM timeentries_timeentry WHERE {where}) t
+            SELECT {"".join(f"r.{k}, " for k in keys)}{"".join(f"{n}, " for n in names)}
+                   p.hourly_rate, p.currency, r.n, r.worked, r.billable
+            FROM (SELECT {"".join(f"{c} AS {k}, " for c, k in zip(columns, keys, strict=True))}
+                         project_id, count(*) AS n, sum({worked} - paused_duration) AS worked,
+                         sum({worked} - paused_duration) FILTER (WHERE billable) AS billable
+                  FROM timeentries_timeentry WHERE {where}
+                  GROUP BY {", ".join(str(i + 1) for i in range(len(columns) + 1))}) r
             {joins}
-            LEFT JOIN administrations_project p ON p.id = t.project_id
-            GROUP BY {", ".join(str(i + 1) for i in range(len(columns)))}, t.project_id"""
+            LEFT JOIN administrations_project p ON p.id = r.project_id"""
         rows = self.query(cursor, sql, [*select_args, now, now, *args])
+        # Each row: the keys, then the names, as report_key reads them per grouping.
+        rows = [regroup(row, group_by, len(keys)) for row in rows]
         totals = ReportTotals()
         top: dict = {}
         for row in rows:
@@ -504,10 +514,10 @@ class App:
 # --- the report -----------------------------------------------------------------------------
 
 REPORT_KEYS = {
-    "project": ["t.project_id", "p.name"],
-    "user": ["t.user_id", "u.name", "u.email"],
-    "contact": ["t.contact_id", "c.company_name", "c.firstname", "c.lastname", "c.customer_id"],
-    "billable": ["t.billable"],
+    "project": ["project_id", "p.name"],
+    "user": ["user_id", "u.name", "u.email"],
+    "contact": ["contact_id", "c.company_name", "c.firstname", "c.lastname", "c.customer_id"],
+    "billable": ["billable"],
     "day": [],
     "week": [],
     "month": [],
@@ -515,8 +525,8 @@ REPORT_KEYS = {
 }
 # Joined only for the names a grouping shows; the project always, for its rate.
 REPORT_JOINS = {
-    "user": "JOIN administrations_user u ON u.id = t.user_id",
-    "contact": "LEFT JOIN administrations_contact c ON c.id = t.contact_id",
+    "user": "JOIN administrations_user u ON u.id = r.k{user}",
+    "contact": "LEFT JOIN administrations_contact c ON c.id = r.k{contact}",
 }
 CENT = Decimal("0.01")
 
@@ -543,6 +553,18 @@ class ReportTotals:
                 for c in sorted(self.money)
             ],
         }
+
+
+def regroup(row: tuple, group_by: list[str], width: int) -> tuple:
+    """(keys..., names..., rate, currency, n, worked, billable) -> each grouping's key followed
+    by its names, then the rest."""
+    keys, rest = list(row[:width]), list(row[width:])
+    out: list[Any] = []
+    for grouping, key in zip(group_by, keys, strict=True):
+        count = len(REPORT_KEYS.get(grouping, [])[1:])
+        out += [key, *rest[:count]]
+        rest = rest[count:]
+    return (*out, *rest)
 
 
 def report_key(grouping: str, values: tuple) -> tuple[Any, str | None]:
