@@ -1,8 +1,15 @@
 """Reports: hours and money of a set of time entries, grouped by project, person, contact,
 billable and period, computed by the database.
 
-`time_entry_report(queryset, group_by=..., time_zone=...)` takes any queryset of entries (the
-Moneybird list's filter, the Expensicat list's, the admin's changelist) and answers plain data:
+`time_entry_report(queryset, group_by=..., time_zone=...)` takes any filtered queryset of
+entries (the Moneybird list's, the Expensicat list's, the admin's changelist; plain filters, no
+annotations or slices of its own: its ordering is dropped) and answers plain data, e.g.
+
+    time_entry_report(time_entries_of(adm).filter(...), group_by=("project", "week"),
+                      time_zone=adm.tz)
+
+parse_group_by, parse_week_start and parse_time_zone turn request parameters into its arguments
+(a BadRequest naming the bad one); report_csv renders an answer as CSV. The answer:
 
     {"totals": TOTALS, "groups": [{"key", "name", **TOTALS, "groups": [...]}, ...]}
     TOTALS = {"entries": int, "seconds": int, "billable_seconds": int,
@@ -13,22 +20,23 @@ Moneybird list's filter, the Expensicat list's, the admin's changelist) and answ
 - `amounts`: billable hours times the project's hourly rate, one item per currency (sorted by
   currency, never summed across currencies), as a decimal string with two places rounded half up
   at the level shown. An entry without a project, or whose project has no rate, counts in the
-  hours and not in the amounts.
+  hours and not in the amounts; a group without billable rated time has no amounts ([]).
 - Keys: project, user and contact ids as strings with their display name in `name`, null for
-  entries without one (the empty group is a group like any other); billable true/false; day,
-  week (its first day) and year... as dates: day and week `YYYY-MM-DD`, month `YYYY-MM`, year
-  `YYYY`. `name` is null for billable and the periods.
+  entries without one (the empty group is a group like any other); billable true/false; a day
+  and a week (its first day) as `YYYY-MM-DD`, a month as `YYYY-MM`, a year as `YYYY`. `name`
+  is null for billable and the periods.
 - A period bucket is the day (week, month, year) on which the entry's start falls in
   `time_zone`: a daylight-saving day of 23 or 25 hours is still one day.
 - Groups are sorted by key, null last; the second level's groups sit in `groups` of the first
   level's (a leaf group has no `groups`).
 
-The statement: one SELECT ... GROUP BY over the queryset, by the requested keys plus the project
-(for its rate and currency; grouping by project already does). The database sums the durations
-and pauses; Python only multiplies each (group, project) row's billable seconds by the
-project's rate, exactly in Decimal, and adds those few rows up into the levels shown. The local
-date is Django's own time-zone-aware truncation: `AT TIME ZONE` and DATE_TRUNC on PostgreSQL,
-Django's zoneinfo-backed SQL functions on SQLite, so both databases agree across DST.
+The statement: one SELECT that groups the queryset's entries by the requested keys plus the
+project (for its rate and currency; grouping by project already does), and joins the names,
+rates and currencies to those groups. The database sums the durations and pauses; Python only
+multiplies each (group, project) row's billable seconds by the project's rate, exactly in
+Decimal, and adds those few rows up into the levels shown. The local date is Django's own
+time-zone-aware truncation: `AT TIME ZONE` and DATE_TRUNC on PostgreSQL, Django's
+zoneinfo-backed SQL functions on SQLite, so both databases agree across DST.
 """
 
 import csv
