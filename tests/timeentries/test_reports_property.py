@@ -16,6 +16,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tests.expensicat_support import ec_api
 from tests.factories import ContactFactory, ProjectFactory, TimeEntryFactory, member
 
 GROUPINGS = ("project", "user", "contact", "billable", "day", "week", "month", "year")
@@ -151,6 +152,16 @@ def expected(entries: list[dict], group_by, zone: ZoneInfo, week_start: str) -> 
     return {"totals": totals(entries), "groups": groups(entries, group_by) if group_by else []}
 
 
+def renamed(report: dict) -> dict:
+    """A Moneybird report under Expensicat's names."""
+    names = {"seconds": "duration", "billable_seconds": "billable_duration"}
+    if isinstance(report, list):
+        return [renamed(item) for item in report]
+    if isinstance(report, dict):
+        return {names.get(k, k): renamed(v) for k, v in report.items()}
+    return report
+
+
 @settings(
     max_examples=int(os.environ.get("REPORT_EXAMPLES", "15")),
     # The same examples on every run and in CI; nothing saved between runs.
@@ -165,10 +176,11 @@ def expected(entries: list[dict], group_by, zone: ZoneInfo, week_start: str) -> 
     drawn=entries_strategy,
     zone=st.sampled_from(ZONES),
     week_start=st.sampled_from(("monday", "sunday")),
-    pair=st.sampled_from(PAIRS),
+    pairs=st.lists(st.sampled_from(PAIRS), min_size=3, max_size=3, unique=True),
 )
-def test_every_report_sums_the_listed_entries(api, world, drawn, zone, week_start, pair):
+def test_every_report_sums_the_listed_entries(api, world, drawn, zone, week_start, pairs):
     users, contacts, projects = world
+    ec = ec_api(api.user)
     cache.clear()  # the rate-limit counters: one test makes many requests
     with transaction.atomic():
         for item in drawn:
@@ -185,13 +197,18 @@ def test_every_report_sums_the_listed_entries(api, world, drawn, zone, week_star
             )
         entries = listed(api)
         assert len(entries) == len(drawn)
-        for group_by in [(), *((g,) for g in GROUPINGS), pair]:
+        for group_by in [(), *((g,) for g in GROUPINGS), *pairs]:
             params = {"filter": PERIOD, "time_zone": zone, "week_start": week_start}
             if group_by:
                 params["group_by"] = ",".join(group_by)
             response = api.get("time_entries/report", params)
             assert response.status_code == 200, response.content
-            assert response.json() == expected(entries, group_by, ZoneInfo(zone), week_start), (
-                group_by
-            )
+            want = expected(entries, group_by, ZoneInfo(zone), week_start)
+            assert response.json() == want, group_by
+        # Expensicat's summary of the same entries: the same figures under its names.
+        grouping = ",".join("customer" if g == "contact" else g for g in pairs[-1])
+        params = {"group_by": grouping, "time_zone": zone, "week_start": week_start}
+        response = ec.get("reports/summary", params)
+        assert response.status_code == 200, response.content
+        assert response.json() == {"data": renamed(want)}
         transaction.set_rollback(True)
