@@ -311,3 +311,10 @@ def test_expensicat_summary_errors(owner, book, params, field):
 def test_expensicat_summary_needs_the_read_scope(owner):
     response = ec_api(owner, scopes=("team:read",)).get("reports/summary")
     assert_error(response, 403, "FORBIDDEN")
+
+
+def test_expensicat_summary_of_another_organization_is_404(owner, book):
+    other = AdministrationFactory(name="Other")
+    member(other, role="owner")
+    response = ec_api(owner, organization=other).get("reports/summary")
+    assert_error(response, 404, "NOT_FOUND", field="X-Organization-Id")
