@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -464,7 +465,11 @@ def targets(secret_name: str) -> dict[str, Any]:
     deep_row = ordered[min(total - 1, (deep_page - 1) * PER_PAGE - 1)]
     # Updates cycle over old entries, off the first pages; writes land in the same old days.
     old = list(entries.order_by("id").values_list("id", flat=True)[1000:2000])
+    # The report: the last twelve months of entries (the busiest; the seed grows over time).
+    year_end = last.astimezone(tz).date()
+    year_start = year_end.replace(year=year_end.year - 1) + timedelta(days=1)
     return {
+        "report_period": f"{year_start:%Y%m%d}..{year_end:%Y%m%d}",
         "administration": administration,
         "entries": administration.entries,
         "secret": secret,
@@ -523,6 +528,11 @@ def scenarios(t: dict[str, Any]) -> list[Scenario]:
             f"/api/v1/time-entries?limit={PER_PAGE}&cursor={t['deep_cursor']}",
         ),
         Scenario("get by id", "GET", f"{base}/{t['get_id']}.json"),
+        Scenario(
+            "report, a year by project,week",
+            "GET",
+            f"{base}/report.json?group_by=project,week&filter=period:{t['report_period']}",
+        ),
         Scenario(
             "create", "POST", f"{base}.json", json.dumps({"time_entry": create}), kind="write"
         ),

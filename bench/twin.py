@@ -6,6 +6,8 @@ for ours. A WSGI app on psycopg 3 and orjson, no Django, that answers
     POST  /api/v2/{administration_id}/time_entries[.json]          {"time_entry": {...}}
     PATCH /api/v2/{administration_id}/time_entries/{id}[.json]     {"time_entry": {...}}
     GET   /api/v1/time-entries?limit=&cursor=                      (Expensicat, cursor paging)
+    GET   /api/v2/{administration_id}/time_entries/report[.json]?filter=&query=&group_by=
+          &week_start=&time_zone=                                  (one GROUP BY)
 
 with the same JSON bytes as ours (timeentries/api/moneybird.py render_time_entry, notes/api/
 moneybird.py render_note, timeentries/api/expensicat.py render_time_entry) and the same
@@ -30,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
@@ -152,6 +155,7 @@ WHERE table_schema = current_schema() AND table_name = 'timeentries_timeentry'
   AND column_name <> 'description'"""
 
 MONEYBIRD_LIST = re.compile(r"^/api/v2/(\d{1,19})/time_entries(?:\.json)?$")
+MONEYBIRD_REPORT = re.compile(r"^/api/v2/(\d{1,19})/time_entries/report(?:\.json)?$")
 MONEYBIRD_ONE = re.compile(r"^/api/v2/(\d{1,19})/time_entries/(\d{1,19})(?:\.json)?$")
 EXPENSICAT_LIST = "/api/v1/time-entries"
 
@@ -243,6 +247,10 @@ class App:
             with self.cursor() as cursor:
                 caller = self.caller(cursor, token, organization)
                 return 200, self.expensicat_list(cursor, caller, params)
+        if (match := MONEYBIRD_REPORT.match(path)) and method == "GET":
+            with self.cursor() as cursor:
+                caller = self.caller(cursor, token, match[1])
+                return 200, self.moneybird_report(cursor, caller, params)
         if match := MONEYBIRD_LIST.match(path):
             with self.cursor() as cursor:
                 caller = self.caller(cursor, token, match[1])
@@ -398,6 +406,77 @@ class App:
             self._extra_columns = tuple(row[0] for row in cursor.fetchall())
         return self._extra_columns
 
+    def moneybird_report(self, cursor, caller: Caller, params: dict) -> bytes:
+        """timeentries/reports.py's answer: one GROUP BY over the list's WHERE, by the groupings
+        and the project (its rate and currency), rolled up into the levels here."""
+        caller.require("time_entries", "entries:write")
+        group_by = [g for g in (one(params, "group_by") or "").split(",") if g]
+        if len(group_by) > 2 or not set(group_by) <= set(REPORT_KEYS):
+            raise Answer(400, "bad group_by")
+        week_start = one(params, "week_start") or "monday"
+        if week_start not in ("monday", "sunday"):
+            raise Answer(400, "bad week_start")
+        try:
+            zone = ZoneInfo(one(params, "time_zone")) if one(params, "time_zone") else caller.tz
+        except (ValueError, OSError):
+            raise Answer(400, "bad time_zone") from None
+        caller.tz = zone  # periods are read in the report's zone, as ours does
+        where, args = moneybird_where(caller, params)
+        columns: list[str] = []
+        select_args: list[Any] = []
+        for grouping in group_by:
+            if grouping in ("day", "week", "month", "year"):
+                local = "(started_at AT TIME ZONE %s)"
+                select_args.append(zone.key)
+                if grouping == "week" and week_start == "sunday":
+                    columns.append(f"(date_trunc('week', {local} + interval '1 day'))::date - 1")
+                else:
+                    columns.append(f"date_trunc('{grouping}', {local})::date")
+            else:
+                columns.append(REPORT_KEYS[grouping][0])
+        now = datetime.now(UTC).replace(microsecond=0)
+        worked = "extract(epoch FROM coalesce(ended_at, %s) - started_at)::bigint"
+        # Grouped on the entries alone, then the names and the project's rate joined to the
+        # groups (joined before, the names would go through the sort with every entry).
+        names = [name for g in group_by for name in REPORT_KEYS.get(g, [])[1:]]
+        joins = " ".join(
+            REPORT_JOINS[g].format(**{g: i}) for i, g in enumerate(group_by) if g in REPORT_JOINS
+        )
+        keys = [f"k{i}" for i in range(len(columns))]
+        sql = f"""
+            SELECT {"".join(f"r.{k}, " for k in keys)}{"".join(f"{n}, " for n in names)}
+                   p.hourly_rate, p.currency, r.n, r.worked, r.billable
+            FROM (SELECT {"".join(f"{c} AS {k}, " for c, k in zip(columns, keys, strict=True))}
+                         project_id, count(*) AS n, sum({worked} - paused_duration) AS worked,
+                         sum({worked} - paused_duration) FILTER (WHERE billable) AS billable
+                  FROM timeentries_timeentry WHERE {where}
+                  GROUP BY {", ".join(str(i + 1) for i in range(len(columns) + 1))}) r
+            {joins}
+            LEFT JOIN administrations_project p ON p.id = r.project_id"""
+        rows = self.query(cursor, sql, [*select_args, now, now, *args])
+        # Each row: the keys, then the names, as report_key reads them per grouping.
+        rows = [regroup(row, group_by, len(keys)) for row in rows]
+        totals = ReportTotals()
+        top: dict = {}
+        for row in rows:
+            entries, seconds, billable = row[-3], int(row[-2]), int(row[-1] or 0)
+            currency, rate = row[-4], row[-5]
+            figures = (entries, seconds, billable, currency, rate)
+            totals.add(*figures)
+            level, at = top, 0
+            for grouping in group_by:
+                width = len(REPORT_KEYS[grouping]) or 1
+                key, name = report_key(grouping, row[at : at + width])
+                at += width
+                group = level.get(key)
+                if group is None:
+                    group = level[key] = [name, ReportTotals(), {}]
+                group[1].add(*figures)
+                level = group[2]
+        groups = render_groups(top, group_by) if group_by else []
+        body = {"totals": totals.render(), "groups": groups}
+        return orjson.dumps(body)
+
     # --- Expensicat -------------------------------------------------------------------------
 
     def expensicat_list(self, cursor, caller: Caller, params: dict) -> bytes:
@@ -430,6 +509,99 @@ class App:
         return orjson.dumps(
             {"data": data, "meta": {"count": len(data), "next_cursor": next_cursor}}
         )
+
+
+# --- the report -----------------------------------------------------------------------------
+
+REPORT_KEYS = {
+    "project": ["project_id", "p.name"],
+    "user": ["user_id", "u.name", "u.email"],
+    "contact": ["contact_id", "c.company_name", "c.firstname", "c.lastname", "c.customer_id"],
+    "billable": ["billable"],
+    "day": [],
+    "week": [],
+    "month": [],
+    "year": [],
+}
+# Joined only for the names a grouping shows; the project always, for its rate.
+REPORT_JOINS = {
+    "user": "JOIN administrations_user u ON u.id = r.k{user}",
+    "contact": "LEFT JOIN administrations_contact c ON c.id = r.k{contact}",
+}
+CENT = Decimal("0.01")
+
+
+class ReportTotals:
+    def __init__(self) -> None:
+        self.entries = self.seconds = self.billable = 0
+        self.money: dict[str, Decimal] = {}
+
+    def add(self, entries: int, seconds: int, billable: int, currency, rate) -> None:
+        self.entries += entries
+        self.seconds += seconds
+        self.billable += billable
+        if currency is not None and rate is not None and billable:
+            self.money[currency] = self.money.get(currency, Decimal(0)) + billable * rate
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "entries": self.entries,
+            "seconds": self.seconds,
+            "billable_seconds": self.billable,
+            "amounts": [
+                {"currency": c, "amount": str((self.money[c] / 3600).quantize(CENT, ROUND_HALF_UP))}
+                for c in sorted(self.money)
+            ],
+        }
+
+
+def regroup(row: tuple, group_by: list[str], width: int) -> tuple:
+    """(keys..., names..., rate, currency, n, worked, billable) -> each grouping's key followed
+    by its names, then the rest."""
+    keys, rest = list(row[:width]), list(row[width:])
+    out: list[Any] = []
+    for grouping, key in zip(group_by, keys, strict=True):
+        count = len(REPORT_KEYS.get(grouping, [])[1:])
+        out += [key, *rest[:count]]
+        rest = rest[count:]
+    return (*out, *rest)
+
+
+def report_key(grouping: str, values: tuple) -> tuple[Any, str | None]:
+    if grouping in ("day", "week", "month", "year"):
+        return values[0], None
+    if grouping == "billable":
+        return values[0], None
+    if values[0] is None:
+        return None, None
+    if grouping == "project":
+        return values[0], values[1]
+    if grouping == "user":
+        return values[0], values[1] or values[2].split("@")[0]
+    company, first, last, customer = values[1:]
+    return values[0], company or f"{first} {last}".strip() or customer
+
+
+def render_groups(level: dict, group_by: list[str]) -> list[dict[str, Any]]:
+    grouping = group_by[0]
+    out = []
+    for key in sorted(level, key=lambda k: (k is None, k if k is not None else 0)):
+        name, totals, children = level[key]
+        if key is None or grouping == "billable":
+            shown = key
+        elif grouping == "month":
+            shown = key.strftime("%Y-%m")
+        elif grouping == "year":
+            shown = f"{key.year:04d}"
+        elif grouping in ("day", "week"):
+            shown = key.isoformat()
+        else:
+            shown = str(key)
+        item = {"key": shown, "name": name, **totals.render()}
+        if len(group_by) > 1:
+            item["groups"] = render_groups(children, group_by[1:])
+        out.append(item)
+    return out
 
 
 # --- requests -------------------------------------------------------------------------------

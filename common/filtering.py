@@ -1,7 +1,7 @@
 """Glue between a filter string and a resource's django-filter FilterSet: the grammar is in
 common/filterstring.py, each resource's vocabulary in its own filtersets.py."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 import django_filters
 from django.db.models import QuerySet
@@ -18,14 +18,25 @@ class FilterStringFilterSet(django_filters.FilterSet):
 
     defaults: dict[str, str] = {}
 
-    def __init__(self, *args, administration, today: date, **kwargs):
+    def __init__(
+        self, *args, administration, today: date, time_zone: tzinfo | None = None, **kwargs
+    ):
         self.administration = administration
         self.today = today
+        # The zone periods and days are read in: the administration's, unless a caller (a
+        # report in another zone) names one.
+        self.time_zone = time_zone or administration.tz
         super().__init__(*args, **kwargs)
 
     @classmethod
     def from_string(
-        cls, text: str | None, *, queryset: QuerySet, administration, today: date
+        cls,
+        text: str | None,
+        *,
+        queryset: QuerySet,
+        administration,
+        today: date,
+        time_zone: tzinfo | None = None,
     ) -> "FilterStringFilterSet":
         if text is None or not text.strip():
             data = dict(cls.defaults)
@@ -42,7 +53,13 @@ class FilterStringFilterSet(django_filters.FilterSet):
                     field="filter",
                 )
             data = {key: "|".join(values) for key, values in terms.items()}
-        filterset = cls(data, queryset=queryset, administration=administration, today=today)
+        filterset = cls(
+            data,
+            queryset=queryset,
+            administration=administration,
+            today=today,
+            time_zone=time_zone,
+        )
         if not filterset.is_valid():
             key, messages = next(iter(filterset.errors.items()))
             raise BadRequest(
@@ -65,8 +82,8 @@ class FilterStringFilterSet(django_filters.FilterSet):
         raise self.bad(key, value, "expected true or false")
 
     def local_bounds(self, start: date, end: date) -> tuple[datetime, datetime]:
-        """A half-open range of local dates as aware datetimes in the administration's zone."""
-        tz = self.administration.tz
+        """A half-open range of local dates as aware datetimes in the filter's zone."""
+        tz = self.time_zone
         return datetime.combine(start, time.min, tz), datetime.combine(end, time.min, tz)
 
     def period_bounds(self, key: str, value: str) -> tuple[datetime, datetime]:

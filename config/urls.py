@@ -32,9 +32,11 @@ def api_server_error(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("common.signin")),
+    path("", include("timeentries.api.moneybird_reports")),
     path("", include("timeentries.api.moneybird")),
     path("", include("administrations.api.moneybird")),
     path("", include("timeentries.api.expensicat")),
+    path("", include("timeentries.api.expensicat_reports")),
     path("", include("administrations.api.expensicat")),
     path("", include("common.apidocs")),
     path("", include("notes.api.moneybird_events")),

@@ -1,7 +1,7 @@
 """The query parameters of Expensicat's GET /v1/time-entries: start_date, end_date, q,
 project_id, user_id. A bad value is a 400 that names the parameter."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
 import django_filters
 from django.db.models import QuerySet
@@ -31,9 +31,17 @@ class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(
-        self, *args, administration: Administration, user: User, sees_everyone: bool, **kwargs
+        self,
+        *args,
+        administration: Administration,
+        user: User,
+        sees_everyone: bool,
+        time_zone: tzinfo | None = None,
+        **kwargs,
     ):
         self.administration = administration
+        # The zone dates are read in: the organization's, unless a report names another.
+        self.time_zone = time_zone or administration.tz
         self.user = user
         self.sees_everyone = sees_everyone
         super().__init__(*args, **kwargs)
@@ -47,6 +55,7 @@ class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
         administration: Administration,
         user: User,
         sees_everyone: bool,
+        time_zone: tzinfo | None = None,
     ) -> "ExpensicatTimeEntryFilterSet":
         filterset = cls(
             params,
@@ -54,6 +63,7 @@ class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
             administration=administration,
             user=user,
             sees_everyone=sees_everyone,
+            time_zone=time_zone,
         )
         if not filterset.is_valid():
             key, messages = next(iter(filterset.errors.items()))
@@ -74,7 +84,7 @@ class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
         return queryset
 
     def _midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time.min, self.administration.tz)
+        return datetime.combine(day, time.min, self.time_zone)
 
     def filter_start_date(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
         return queryset.filter(started_at__gte=self._midnight(value))

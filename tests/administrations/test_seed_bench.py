@@ -166,6 +166,15 @@ def test_the_twin_answers_our_bytes():
         (base, "query=design&filter=period:this_year"),
         (f"/api/v2/{administration.pk}/time_entries/{entries[0].pk}.json", ""),
     ] + [(base, f"per_page=100&page={n}&filter=period:{period}") for n in range(1, 6)]
+    report = f"/api/v2/{administration.pk}/time_entries/report.json"
+    requests += [
+        (report, f"group_by=project,week&filter=period:{period}"),
+        (report, ""),
+        (report, "group_by=user,day&time_zone=America/New_York&filter=period:this_year"),
+        (report, "group_by=contact,billable&query=design"),
+        (report, f"group_by=week,month&week_start=sunday&filter=period:{period}"),
+        (report, f"group_by=year&filter=period:{period},state:open"),
+    ]
     shown = 0
     for path, query in requests:
         ours = client.get(f"{path}?{query}")

@@ -39,6 +39,7 @@ def openapi_path(regex: str) -> str:
     """`^api/v2/(?P<administration_id>\\d{1,19})/time_entries/(?P<pk>...)(?:\\.json)?$` ->
     `/api/v2/{administration_id}/time_entries/{id}`."""
     path = regex.lstrip("^").rstrip("$").replace(r"(?:\.json)?", "")
+    path = path.replace(r"(?:\.json|\.csv)?", "")  # the report's suffixes
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path)
     return "/" + path.replace("{pk}", "{id}")
 

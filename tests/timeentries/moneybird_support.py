@@ -343,6 +343,7 @@ def routes(entry_id, note_id) -> list[tuple[str, str, str, dict[str, Any] | None
     }
     return [
         ("list", "get", "time_entries", None),
+        ("report", "get", "time_entries/report", None),
         ("create", "post", "time_entries", create),
         ("get", "get", f"time_entries/{entry_id}", None),
         ("update", "patch", f"time_entries/{entry_id}", {"time_entry": {"description": "Hijack"}}),

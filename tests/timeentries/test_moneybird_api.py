@@ -724,6 +724,7 @@ def test_destroy_a_note_through_another_entry_is_404(api, administration, owner)
 
 STATUS = {
     "list": 200,
+    "report": 200,
     "create": 201,
     "get": 200,
     "update": 200,

@@ -1,10 +1,11 @@
 """Moneybird's /api/v2/{administration_id}/time_entries, over timeentries.services."""
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, tzinfo
 from operator import itemgetter
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -290,6 +291,27 @@ def _exists_or_404(administration: Administration, entry_id: str) -> None:
         raise NotFound("id")
 
 
+def listed_entries(
+    request: Request, administration: Administration, *, time_zone: tzinfo | None = None
+) -> tuple[TimeEntryFilterSet, QuerySet]:
+    """The entries the list answers for this request's `filter=` and `query=` (and the filter
+    they came from, for check_references), unordered and unpaged. The report reads the same.
+    Periods and days are read in `time_zone`, by default the administration's."""
+    zone = time_zone or administration.tz
+    filterset = TimeEntryFilterSet.from_string(
+        request.query_params.get("filter"),
+        queryset=time_entries_of(administration),
+        administration=administration,
+        today=timezone.now().astimezone(zone).date(),
+        time_zone=zone,
+    )
+    queryset = filterset.qs
+    query = request.query_params.get("query")
+    if query:
+        queryset = queryset.filter(description__icontains=query)
+    return filterset, queryset
+
+
 class TimeEntryListView(MoneybirdView):
     required_scopes = ("time_entries",)
 
@@ -311,16 +333,7 @@ class TimeEntryListView(MoneybirdView):
     )
     def get(self, request: Request, administration_id: str) -> Response:
         page = page_from_request(request)
-        filterset = TimeEntryFilterSet.from_string(
-            request.query_params.get("filter"),
-            queryset=time_entries_of(self.administration),
-            administration=self.administration,
-            today=timezone.now().astimezone(self.administration.tz).date(),
-        )
-        queryset = filterset.qs
-        query = request.query_params.get("query")
-        if query:
-            queryset = queryset.filter(description__icontains=query)
+        filterset, queryset = listed_entries(request, self.administration)
         total = bounded_count(queryset, page)
         if total.rows == 0:
             filterset.check_references()

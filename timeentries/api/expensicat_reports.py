@@ -1,0 +1,146 @@
+"""Expensicat's GET /api/v1/reports/summary: the time-entries list's entries (same parameters,
+same role rules) summed by timeentries.reports, in this dialect's envelope and names."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from common.api.expensicat import expensicat_path
+from common.openapi import expensicat_data, expensicat_responses
+from timeentries.api.expensicat import TimeEntryView
+from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
+from timeentries.reports import (
+    GROUPINGS,
+    parse_group_by,
+    parse_time_zone,
+    parse_week_start,
+    time_entry_report,
+)
+
+# Expensicat calls contacts customers.
+ALIASES = {"customer": "contact"}
+GROUP_NAMES = ["customer" if g == "contact" else g for g in GROUPINGS]
+# The report's figures under this dialect's names (a time entry's `duration` is in seconds).
+FIGURES = {"seconds": "duration", "billable_seconds": "billable_duration"}
+
+
+def _renamed(item: dict[str, Any]) -> dict[str, Any]:
+    body = {FIGURES.get(name, name): value for name, value in item.items() if name != "groups"}
+    if "groups" in item:
+        body["groups"] = [_renamed(group) for group in item["groups"]]
+    return body
+
+
+def render_report(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "totals": _renamed(report["totals"]),
+        "groups": [_renamed(group) for group in report["groups"]],
+    }
+
+
+# --- documentation only (common/openapi.py) ----------------------------------------------------
+
+
+@extend_schema_serializer(component_name="ExpensicatReportAmount")
+class AmountOutput(serializers.Serializer):
+    currency = serializers.CharField(help_text="ISO 4217, the project's currency")
+    amount = serializers.CharField(help_text="Billable hours x hourly rate, e.g. 1234.50")
+
+
+@extend_schema_serializer(component_name="ExpensicatReportTotals")
+class TotalsOutput(serializers.Serializer):
+    entries = serializers.IntegerField()
+    duration = serializers.IntegerField(help_text="Seconds: end - start - pauses")
+    billable_duration = serializers.IntegerField(help_text="Seconds")
+    amounts = AmountOutput(
+        many=True, help_text="Per currency; entries without a project or rate count in none."
+    )
+
+
+@extend_schema_serializer(component_name="ExpensicatReportLeafGroup")
+class LeafGroupOutput(TotalsOutput):
+    key = serializers.JSONField(
+        allow_null=True,
+        help_text="project/user/customer: the id as a string, null for entries without one; "
+        "billable: true or false; day and week (its first day): YYYY-MM-DD; month: YYYY-MM; "
+        "year: YYYY.",
+    )
+    name = serializers.CharField(
+        allow_null=True, help_text="The project's, user's or customer's name; null otherwise."
+    )
+
+
+@extend_schema_serializer(component_name="ExpensicatReportGroup")
+class GroupOutput(LeafGroupOutput):
+    groups = LeafGroupOutput(
+        many=True, required=False, help_text="By the second grouping, when there is one."
+    )
+
+
+@extend_schema_serializer(component_name="ExpensicatReport")
+class ReportOutput(serializers.Serializer):
+    totals = TotalsOutput()
+    groups = GroupOutput(many=True, help_text="By the first grouping, sorted by key, null last.")
+
+
+class ReportSummaryView(TimeEntryView):
+    @extend_schema(
+        operation_id="expensicat_reports_summary",
+        summary="Hours and amounts of time entries, grouped",
+        parameters=[
+            OpenApiParameter(
+                "start_date", OpenApiTypes.DATE, description="From this day (inclusive)."
+            ),
+            OpenApiParameter(
+                "end_date", OpenApiTypes.DATE, description="Up to this day (inclusive)."
+            ),
+            OpenApiParameter(
+                "group_by",
+                str,
+                description=f"One or two of {', '.join(GROUP_NAMES)}, comma-separated.",
+            ),
+            OpenApiParameter("project_id", str, description="Only this project's entries."),
+            OpenApiParameter(
+                "user_id", str, description='"me" or a member\'s id (owners and admins only).'
+            ),
+            OpenApiParameter("q", str, description="Text the description contains."),
+            OpenApiParameter(
+                "week_start", str, enum=["monday", "sunday"], description="Default monday."
+            ),
+            OpenApiParameter(
+                "time_zone",
+                str,
+                description="IANA name the dates and buckets are read in (an entry belongs to "
+                "the day its start falls on there); default the organization's.",
+            ),
+        ],
+        responses=expensicat_responses({200: expensicat_data("ExpensicatReport", ReportOutput)}),
+    )
+    def get(self, request: Request) -> Response:
+        """The entries GET /v1/time-entries would list for the same parameters (members: their
+        own; owners and admins: everyone's), totalled in the database. Running entries count up
+        to now. Groups are sorted by key; the empty group (no project, no customer) has key
+        null."""
+        params = request.query_params
+        group_by = parse_group_by(params.get("group_by"), aliases=ALIASES)
+        week_start = parse_week_start(params.get("week_start"))
+        zone = parse_time_zone(params.get("time_zone"), default=self.administration.tz)
+        filterset = ExpensicatTimeEntryFilterSet.from_params(
+            params,
+            queryset=self.visible(),
+            administration=self.administration,
+            user=request.user,
+            sees_everyone=self.sees_everyone,
+            time_zone=zone,
+        )
+        report = time_entry_report(
+            filterset.qs, group_by=group_by, time_zone=zone, week_start=week_start
+        )
+        return self.data(render_report(report))
+
+
+urlpatterns = [expensicat_path("reports/summary", ReportSummaryView, "ec-reports-summary")]
