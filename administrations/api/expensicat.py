@@ -249,8 +249,9 @@ def _customer_changes(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class CustomerListView(ExpensicatView):
-    read_scopes = ("entries:read",)
-    write_scopes = ("entries:write",)
+    # Expensicat's invoices scopes cover "invoices, customers, recurring invoices".
+    read_scopes = ("invoices:read",)
+    write_scopes = ("invoices:write",)
 
     @extend_schema(
         operation_id="expensicat_customers_list",
@@ -281,8 +282,8 @@ class CustomerListView(ExpensicatView):
 
 @extend_schema(parameters=[id_parameter("id", "customer")])
 class CustomerDetailView(ExpensicatView):
-    read_scopes = ("entries:read",)
-    write_scopes = ("entries:write",)
+    read_scopes = ("invoices:read",)
+    write_scopes = ("invoices:write",)
 
     @extend_schema(
         operation_id="expensicat_customers_retrieve",
