@@ -297,7 +297,7 @@ def render_contact(contact: Contact, *, base_url: str) -> dict[str, Any]:
     mandate_date = contact.sepa_mandate_date
     return {
         "id": str(contact.pk),
-        "administration_id": contact.administration_id,
+        "administration_id": str(contact.administration_id),
         "company_name": contact.company_name,
         "firstname": contact.firstname,
         "lastname": contact.lastname,
@@ -356,7 +356,7 @@ def render_contact(contact: Contact, *, base_url: str) -> dict[str, Any]:
 @extend_schema_serializer(component_name="MoneybirdContact")
 class ContactOutput(serializers.Serializer):
     id = serializers.CharField()
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     company_name = serializers.CharField()
     firstname = serializers.CharField()
     lastname = serializers.CharField()
