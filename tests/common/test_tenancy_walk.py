@@ -27,6 +27,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
+from administrations import services
 from administrations.models import Administration, User
 from common.auth import KNOWN_SCOPES
 from tests.factories import (
@@ -157,6 +158,17 @@ class World:
             )
         )
 
+    def person(self, contact: Any) -> Any:
+        return self.keep(
+            services.contact_person_create(
+                contact=contact,
+                actor=None,
+                firstname=self.text("First"),
+                lastname=self.text("Last"),
+                department=self.text("Department"),
+            )
+        )
+
     def note(self, entity: Any) -> Any:
         return self.keep(NoteFactory(entity=entity, actor=self.owner, note=self.text("Note")))
 
@@ -202,6 +214,16 @@ RECORDS: dict[str, Callable[[World], Target]] = {
     "mb-contact-note": lambda w: (
         lambda contact: Target({"contact_id": contact.pk, "pk": w.note(contact).pk})
     )(w.contact()),
+    "mb-contact-people": lambda w: Target(
+        {"contact_id": w.contact().pk},
+        {"post": {"contact_person": {"firstname": "John", "lastname": "Doe"}}},
+    ),
+    "mb-contact-person": lambda w: (
+        lambda contact: Target(
+            {"contact_id": contact.pk, "pk": w.person(contact).pk},
+            {"patch": {"contact_person": {"firstname": "Jane"}}},
+        )
+    )(w.contact()),
     "mb-project": lambda w: Target(
         {"pk": w.project().pk}, _same_for_patch_and_put({"project": {"name": "Changed"}})
     ),
@@ -212,7 +234,10 @@ RECORDS: dict[str, Callable[[World], Target]] = {
 }
 
 # Where a dialect documents another answer than 404 for a record not found (route, method).
-EXPECTED: dict[tuple[str, str], int] = {}
+EXPECTED: dict[tuple[str, str], int] = {
+    # Moneybird's ReturnsA422StatusWhenAWrongContactPersonIdIsProvided: {"contact": ["must exist"]}
+    ("mb-contact-people", "post"): 422,
+}
 
 # What the administration's own credential gets from a route (else 200).
 OWN_STATUS: dict[str, int] = {"delete": 204, "post": 201}
