@@ -20,7 +20,7 @@ from administrations.models import ContactPerson
 from administrations.selectors import contact_get, contact_person_get
 from common.api import validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
-from common.exceptions import FieldError, NotFound, ValidationFailed
+from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.openapi import NO_CONTENT, id_parameter, moneybird_responses
 
 
@@ -55,9 +55,14 @@ class ContactPersonView(MoneybirdView):
     required_scopes = SCOPES
 
     def input(self, request: Request, *, partial: bool) -> dict[str, Any]:
-        return validate_input(
-            ContactPersonInput, self.body(request, "contact_person"), partial=partial
-        )
+        body = self.body(request, "contact_person")
+        if not body:  # Moneybird requires the attributes, and {} has none
+            raise BadRequest(
+                "param is missing or the value is empty: contact_person",
+                field="contact_person",
+                code="missing",
+            )
+        return validate_input(ContactPersonInput, body, partial=partial)
 
 
 class ContactPersonCreateView(ContactPersonView):
