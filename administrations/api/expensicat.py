@@ -248,13 +248,18 @@ def _customer_changes(data: dict[str, Any]) -> dict[str, Any]:
     return {CUSTOMER_SERVICE_NAMES.get(k, k): v for k, v in data.items()}
 
 
+# Expensicat's invoices scopes cover "invoices, customers, recurring invoices".
+SCOPE_READ = "Needs the `invoices:read` scope (or `invoices:write`)."
+SCOPE_WRITE = "Needs the `invoices:write` scope."
+
+
 class CustomerListView(ExpensicatView):
-    # Expensicat's invoices scopes cover "invoices, customers, recurring invoices".
     read_scopes = ("invoices:read",)
     write_scopes = ("invoices:write",)
 
     @extend_schema(
         operation_id="expensicat_customers_list",
+        description=SCOPE_READ,
         summary="List customers",
         parameters=EXPENSICAT_PAGING,
         responses=expensicat_responses({200: CUSTOMER_PAGE}),
@@ -267,6 +272,7 @@ class CustomerListView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_create",
+        description=SCOPE_WRITE,
         summary="Create a customer",
         request=CustomerCreateInput,
         responses=expensicat_responses({201: CUSTOMER_DATA}, 422),
@@ -287,6 +293,7 @@ class CustomerDetailView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_retrieve",
+        description=SCOPE_READ,
         summary="Get a customer",
         responses=expensicat_responses({200: CUSTOMER_DATA}),
     )
@@ -295,6 +302,7 @@ class CustomerDetailView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_update",
+        description=SCOPE_WRITE,
         summary="Update a customer",
         request=CustomerUpdateInput,
         responses=expensicat_responses({200: CUSTOMER_DATA}, 422),
@@ -310,6 +318,7 @@ class CustomerDetailView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_destroy",
+        description=SCOPE_WRITE,
         summary="Delete a customer",
         responses=expensicat_responses({204: NO_CONTENT}, 422),
     )

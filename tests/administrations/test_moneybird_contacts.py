@@ -4,7 +4,8 @@ scopes, tenant isolation, bad input and the list's query count.
 
 Where a body differs from the OpenAPI's example on purpose, the test says so: contacts made
 through the API have "" (not null) for text they were not given, as the OpenAPI's own
-CreateANewContact example shows; contact people, custom fields and workflows do not exist here.
+CreateANewContact example shows; custom fields and workflows do not exist here. Contact people
+have their own module (test_moneybird_contact_people.py).
 """
 
 import json
