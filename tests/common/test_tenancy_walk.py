@@ -416,3 +416,98 @@ def test_every_list_renders_ids_as_strings(mine, route):
     body = response.json()
     assert integer_ids(body) == [], body
     assert body  # the records made are listed: a check over nothing proves nothing
+
+
+# --- ids in bodies and filters ------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    """A request of `mine` naming a record of `theirs` in its body or query string, and the
+    answer it must get: a 404 in the dialect's shape, or where the route skips or filters by
+    ids, a 200 with nothing of theirs in it."""
+
+    route: str
+    method: str
+    query: str = ""
+    body: Any = None
+    status: int = 404
+
+
+def _entry_body(mine: World, **ids: Any) -> dict[str, Any]:
+    times = {"started_at": "2026-01-05T10:00:00Z", "ended_at": "2026-01-05T11:00:00Z"}
+    return {"time_entry": {**times, "description": "x", "user_id": str(mine.owner.pk), **ids}}
+
+
+def _ec_entry(**ids: Any) -> dict[str, Any]:
+    times = {"start_time": "2026-01-05T10:00:00Z", "end_time": "2026-01-05T11:00:00Z"}
+    return {**times, "description": "x", **ids}
+
+
+# Routes that take ids in their body or query string, with how to name a record of theirs. The
+# URL conf cannot say which these are: add a probe when a route starts taking one.
+BODY_IDS: dict[str, Callable[[World, World], Probe]] = {
+    "MB entry with their contact": lambda m, t: Probe(
+        "mb-time-entries", "post", body=_entry_body(m, contact_id=str(t.contact().pk))
+    ),
+    "MB entry with their project": lambda m, t: Probe(
+        "mb-time-entries", "post", body=_entry_body(m, project_id=str(t.project().pk))
+    ),
+    "MB entry for their user": lambda m, t: Probe(
+        "mb-time-entries", "post", body=_entry_body(m, user_id=str(t.owner.pk))
+    ),
+    "MB entry update to their project": lambda m, t: Probe(
+        "mb-time-entry",
+        "patch",
+        body={"time_entry": {"project_id": t.project().pk}},
+    ),
+    "MB filter by their contact": lambda m, t: Probe(
+        "mb-time-entries", "get", query=f"filter=contact_id:{t.contact().pk}"
+    ),
+    "MB filter by their project": lambda m, t: Probe(
+        "mb-time-entries", "get", query=f"filter=project_id:{t.project().pk}"
+    ),
+    "MB filter by their user": lambda m, t: Probe(
+        "mb-time-entries", "get", query=f"filter=user_id:{t.owner.pk}"
+    ),
+    "MB synchronization of their contact": lambda m, t: Probe(
+        "mb-contacts-synchronization", "post", body={"ids": [str(t.contact().pk)]}, status=200
+    ),
+    "EC entry with their project": lambda m, t: Probe(
+        "ec-time-entries", "post", body=_ec_entry(project_id=str(t.project().pk))
+    ),
+    "EC entry update to their project": lambda m, t: Probe(
+        "ec-time-entry", "patch", body={"project_id": str(t.project().pk)}
+    ),
+    "EC project with their customer": lambda m, t: Probe(
+        "ec-projects", "post", body={"name": "x", "customer_id": str(t.contact().pk)}
+    ),
+    "EC list by their project": lambda m, t: Probe(
+        "ec-time-entries", "get", query=f"project_id={t.project().pk}", status=200
+    ),
+    "EC list by their user": lambda m, t: Probe(
+        "ec-time-entries", "get", query=f"user_id={t.owner.pk}", status=200
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BODY_IDS))
+def test_their_ids_in_a_body_or_filter_reach_nothing(mine, theirs, name):
+    probe = BODY_IDS[name](mine, theirs)
+    [route] = [r for r in ROUTES if r.name == probe.route]
+    path = target(route, mine).path if route.ids else {}
+    url = route.url({"administration_id": mine.administration.pk, **path})
+    client = client_for(mine)
+    before = snapshot()
+    response = call(
+        client, probe.method, f"{url}?{probe.query}" if probe.query else url, probe.body
+    )
+    if probe.status == 404:
+        assert_refused(response, route, probe.method, theirs, 404)
+    else:
+        assert response.status_code == probe.status, response.content
+        body = response.json()
+        assert (body["data"] if route.dialect == "expensicat" else body) == []
+        text = response.content.decode()
+        assert theirs.marker not in text and not [pk for pk in theirs.ids if str(pk) in text]
+    assert snapshot() == before
