@@ -404,7 +404,9 @@ def test_the_own_administration_reaches_the_record(mine, route, method):
         assert integer_ids(body) == [], body
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if "get" in r.methods and not r.ids])
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if "get" in r.methods and not r.ids], ids=lambda r: r.name
+)
 def test_every_list_renders_ids_as_strings(mine, route):
     for make in (mine.entry, mine.project):
         make()
