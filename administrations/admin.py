@@ -25,7 +25,15 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from administrations import services
-from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
+from administrations.models import (
+    Administration,
+    ApiToken,
+    Contact,
+    ContactPerson,
+    Membership,
+    Project,
+    User,
+)
 from common.exceptions import NotFound, ServiceError, ValidationFailed
 from notes.models import Event
 
@@ -376,13 +384,36 @@ class ContactAdmin(ServiceAdmin):
         "administration",
         *services.CONTACT_FIELDS,
         "archived",
+        "people",
         "created_at",
         "updated_at",
         "audit_trail",
     )
     # contact_create takes no `archived`: a contact starts active.
     add_fields = ("administration", *services.CONTACT_FIELDS)
-    readonly_fields = ("created_at", "updated_at", "audit_trail")
+    readonly_fields = ("people", "created_at", "updated_at", "audit_trail")
+
+    @admin.display(description="contact people")
+    def people(self, obj):
+        # Read-only here (an inline formset would write around the services): each person is
+        # added and changed on its own page.
+        return html_table(
+            ("name", "email", "phone", "department"),
+            (
+                (
+                    format_html(
+                        '<a href="{}">{}</a>',
+                        reverse("admin:administrations_contactperson_change", args=[p.pk]),
+                        str(p),
+                    ),
+                    p.email,
+                    p.phone,
+                    p.department,
+                )
+                for p in obj.contact_people.order_by("id")
+            ),
+        )
+
     fixed_fields = ("administration",)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -400,6 +431,50 @@ class ContactAdmin(ServiceAdmin):
 
     def service_delete(self, request, obj):
         services.contact_delete(contact=obj, actor=request.user)
+
+
+@admin.register(ContactPerson)
+class ContactPersonAdmin(ServiceAdmin):
+    list_display = ("__str__", "contact", "administration", "email", "department")
+    list_filter = ("administration",)
+    list_select_related = ("administration", "contact")
+    search_fields = ("firstname", "lastname", "email")
+    autocomplete_fields = ("contact",)
+    fields = (
+        "contact",
+        *services.CONTACT_PERSON_FIELDS,
+        "created_at",
+        "updated_at",
+        "audit_trail",
+    )
+    add_fields = ("contact", *services.CONTACT_PERSON_FIELDS)
+    readonly_fields = ("created_at", "updated_at", "audit_trail")
+    fixed_fields = ("contact",)
+
+    def service_create(self, request, values):
+        contact = values.pop("contact")
+        return services.contact_person_create(contact=contact, actor=request.user, **values)
+
+    def service_update(self, request, obj, changes):
+        return services.contact_person_update(
+            contact_person=obj, actor=request.user, changes=changes
+        )
+
+    def service_delete(self, request, obj):
+        services.contact_person_delete(contact_person=obj, actor=request.user)
+
+    @admin.display(description="events")
+    def audit_trail(self, obj):
+        # A person's events are recorded on its contact, linked to the person.
+        return events_table(
+            Event.objects.filter(
+                administration_id=obj.administration_id,
+                link_entity_type=obj.entity_type,
+                link_entity_id=obj.pk,
+            )
+            .select_related("user")
+            .order_by("-id")[:50]
+        )
 
 
 @admin.register(Project)

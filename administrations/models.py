@@ -282,3 +282,29 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ContactPerson(TimestampedModel):
+    """A person at a contact (Moneybird's contact_people). Optional text attributes are "" when
+    empty, never NULL; the API renders them as null."""
+
+    entity_type = "ContactPerson"
+
+    # The contact's administration, kept on the row so that every tenant read filters on it
+    # without a join.
+    administration = models.ForeignKey(
+        Administration, on_delete=models.CASCADE, related_name="contact_people"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="contact_people")
+    firstname = models.CharField(max_length=255)
+    lastname = models.CharField(max_length=255)
+    phone = models.CharField(max_length=64, blank=True)
+    email = models.EmailField(blank=True)
+    department = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["contact", "id"]
+        indexes = [models.Index(fields=["administration", "contact"], name="contactperson_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.firstname} {self.lastname}".strip()

@@ -3,11 +3,12 @@ reaches an administration: everything tenant-owned is then read through it."""
 
 from typing import Protocol
 
-from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Concat, Trim
 
-from administrations.models import Administration, Contact, Project, User
+from administrations.models import Administration, Contact, ContactPerson, Project, User
 from common.exceptions import NotFound
+from notes.selectors import ChildrenJSON
 
 
 class Credential(Protocol):
@@ -97,4 +98,51 @@ def contacts_by_name(administration: Administration, names: set[str]) -> dict[st
     for _, name, pk in matches:
         if name in names:
             found.setdefault(name, pk)
+    return found
+
+
+CONTACT_PERSON_FIELDS = {
+    name: F(name)
+    for name in (
+        "id",
+        "administration_id",
+        "contact_id",
+        "firstname",
+        "lastname",
+        "phone",
+        "email",
+        "department",
+        "created_at",
+        "updated_at",
+    )
+}
+
+
+def contact_people_json() -> ChildrenJSON:
+    """Annotate contacts with this: `queryset.annotate(contact_people_json=contact_people_json())`:
+    each contact's people as one JSON array inside the same query (NULL when it has none)."""
+    return ChildrenJSON(ContactPerson, CONTACT_PERSON_FIELDS, parent="contact")
+
+
+def contact_person_get(
+    administration: Administration,
+    contact_id: int | str | None,
+    person_id: int | str | None,
+    *,
+    field: str = "id",
+    message: str = "record not found",
+) -> ContactPerson:
+    """The person `person_id` of the contact `contact_id`, both in `administration`; one that
+    does not exist, is another contact's or another administration's is NotFound(field)."""
+    try:
+        contact, person = _as_id(contact_id, field), _as_id(person_id, field)
+    except NotFound:
+        raise NotFound(field, message) from None
+    found = (
+        ContactPerson.objects.filter(administration=administration, contact_id=contact, pk=person)
+        .select_related("contact")
+        .first()
+    )
+    if found is None:
+        raise NotFound(field, message)
     return found

@@ -13,7 +13,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import PROTECT, RESTRICT
 from django.utils import timezone
 
-from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
+from administrations.models import (
+    Administration,
+    ApiToken,
+    Contact,
+    ContactPerson,
+    Membership,
+    Project,
+    User,
+)
 from administrations.selectors import contact_get
 from common.auth import DEFAULT_SCOPES, KNOWN_SCOPES, generate_token, hash_token
 from common.conditional import Precondition
@@ -809,3 +817,106 @@ def oauth_application_create(
         ) from None
     application.save()
     return application, secret if confidential else None
+
+
+# --- contact people -----------------------------------------------------------------------------
+
+CONTACT_PERSON_FIELDS = ("firstname", "lastname", "phone", "email", "department")
+
+
+def _contact_person_apply(person: ContactPerson, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the given attributes (text, stripped; None is ""), check the record and give the diff
+    as {attribute: [old, new]}; every broken rule is reported together."""
+    diff: dict[str, list[Any]] = {}
+    for field, value in changes.items():
+        if field not in CONTACT_PERSON_FIELDS:
+            raise ValidationFailed.single(field, "unknown", "is not a contact person field")
+        if value is not None and not isinstance(value, str):
+            raise ValidationFailed.single(field, "invalid", "must be a string")
+        value = (value or "").strip()
+        old = getattr(person, field)
+        if old != value:
+            setattr(person, field, value)
+            diff[field] = [old, value]
+    errors: dict[str, list[FieldError]] = {}
+    for field in CONTACT_PERSON_FIELDS:
+        value = getattr(person, field)
+        limit = ContactPerson._meta.get_field(field).max_length
+        if field in ("firstname", "lastname") and not value:
+            errors.setdefault(field, []).append(FieldError("blank", "can't be blank"))
+        elif len(value) > limit:
+            message = f"is too long (maximum is {limit} characters)"
+            errors.setdefault(field, []).append(FieldError("too_long", message))
+    if person.email and not errors.get("email"):
+        try:
+            validate_email(person.email)
+        except DjangoValidationError:
+            errors["email"] = [FieldError("invalid", "is invalid")]
+    if errors:
+        raise ValidationFailed(errors)
+    return diff
+
+
+def _contact_touch(contact: Contact) -> None:
+    """A contact renders its people: a change to one is a new version of the contact, which
+    synchronizing clients must fetch."""
+    Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def contact_person_create(*, contact: Contact, actor: User | None, **fields: Any) -> ContactPerson:
+    """A person at `contact`; firstname and lastname are required. Records contact_person_created
+    on the contact, linked to the person."""
+    current = Contact.objects.select_for_update().get(pk=contact.pk)
+    person = ContactPerson(administration_id=current.administration_id, contact=current)
+    _contact_person_apply(person, fields)
+    person.save(force_insert=True)
+    _contact_touch(current)
+    event_record(
+        administration=current.administration,
+        actor=actor,
+        action="contact_person_created",
+        entity=current,
+        link=person,
+    )
+    return person
+
+
+@transaction.atomic
+def contact_person_update(
+    *, contact_person: ContactPerson, actor: User | None, changes: dict[str, Any]
+) -> ContactPerson:
+    """Change the given attributes only. Records contact_person_updated with [old, new] per
+    changed attribute; no change records nothing."""
+    current = ContactPerson.objects.select_for_update().get(pk=contact_person.pk)
+    diff = _contact_person_apply(current, changes)
+    if not diff:
+        return current
+    current.save()
+    _contact_touch(current.contact)
+    event_record(
+        administration=current.administration,
+        actor=actor,
+        action="contact_person_updated",
+        entity=current.contact,
+        link=current,
+        data=diff,
+    )
+    return current
+
+
+@transaction.atomic
+def contact_person_delete(*, contact_person: ContactPerson, actor: User | None) -> None:
+    """Delete the person. Records contact_person_destroyed on the contact with the name it had."""
+    current = ContactPerson.objects.select_for_update().get(pk=contact_person.pk)
+    contact = current.contact
+    event_record(
+        administration=current.administration,
+        actor=actor,
+        action="contact_person_destroyed",
+        entity=contact,
+        link=current,
+        data={"firstname": current.firstname, "lastname": current.lastname},
+    )
+    current.delete()
+    _contact_touch(contact)

@@ -63,7 +63,7 @@ def ts(column: str) -> str:
 
 EVENTS = f"""(
     SELECT json_agg(json_build_object(
-        'administration_id', e.administration_id, 'user_id', e.user_id::text,
+        'administration_id', e.administration_id::text, 'user_id', e.user_id::text,
         'action', e.action, 'link_entity_id', e.link_entity_id::text,
         'link_entity_type', e.link_entity_type, 'data', e.data,
         'created_at', {ts("e.created_at")}, 'updated_at', {ts("e.created_at")}) ORDER BY e.id)
@@ -72,7 +72,7 @@ EVENTS = f"""(
       AND e.entity_id = t.id)"""
 NOTES = f"""(
     SELECT json_agg(json_build_object(
-        'id', n.id::text, 'administration_id', n.administration_id,
+        'id', n.id::text, 'administration_id', n.administration_id::text,
         'entity_id', n.entity_id::text, 'entity_type', n.entity_type,
         'user_id', n.user_id::text, 'assignee_id', n.assignee_id::text, 'todo', n.todo,
         'note', n.note, 'completed_at', {ts("n.completed_at")},
@@ -85,13 +85,13 @@ NOTES = f"""(
 # Moneybird: the page's rows come from the inner query (the index walk), the rest is joined to
 # those rows only.
 MONEYBIRD_ROWS = f"""
-SELECT t.id::text, t.administration_id, t.contact_id::text, t.project_id::text,
+SELECT t.id::text, t.administration_id::text, t.contact_id::text, t.project_id::text,
        t.sales_invoice_id::text, t.user_id::text, {ts("t.started_at")}, {ts("t.ended_at")},
        t.description, t.paused_duration, t.billable, {ts("t.created_at")}, {ts("t.updated_at")},
        c.firstname, c.lastname, c.company_name,
        u.name, u.email, {ts("u.created_at")}, {ts("u.updated_at")},
        p.name, p.state, p.budget,
-       s.administration_id, s.contact_id::text, s.invoice_id, s.state, s.invoice_date::text,
+       s.administration_id::text, s.contact_id::text, s.invoice_id, s.state, s.invoice_date::text,
        s.due_date::text, {ts("s.created_at")}, {ts("s.updated_at")},
        {EVENTS}, {NOTES}
 FROM (SELECT * FROM timeentries_timeentry WHERE {{where}}

@@ -32,8 +32,8 @@ MONEYBIRD_SCOPES = {
 EXPENSICAT_SCOPES = {
     "entries:read": "Read time entries",
     "entries:write": "Create, change and delete time entries",
-    "invoices:read": "Read invoices",
-    "invoices:write": "Create and change invoices",
+    "invoices:read": "Read invoices, customers and recurring invoices",
+    "invoices:write": "Create and change invoices, customers and recurring invoices",
     "team:read": "See the members of the organization",
 }
 SCOPES = {**MONEYBIRD_SCOPES, **EXPENSICAT_SCOPES}

@@ -46,13 +46,22 @@ class ChildrenJSON(Expression):
     out once per database instead: Django builds and compiles those two dozen expressions anew
     for every queryset, which cost a request for one entry more than PostgreSQL's work for it.
     `fields` maps each JSON key to F(field) or JSONValue(field) (a JSON column embedded as
-    JSON, not as a string)."""
+    JSON, not as a string). Children that point at their parent with a foreign key (a contact's
+    people) name it in `parent` instead of an `entity_type`."""
 
     output_field = JSONField()
 
-    def __init__(self, model: type[Model], fields: dict[str, Any], entity_type: str):
+    def __init__(
+        self,
+        model: type[Model],
+        fields: dict[str, Any],
+        entity_type: str = "",
+        *,
+        parent: str | None = None,
+    ):
         super().__init__(output_field=JSONField())
         self.model, self.fields, self.entity_type = model, fields, entity_type
+        self.parent = parent
         self._sql: dict[str, str] = {}
 
     def _template(self, connection) -> str:
@@ -70,12 +79,18 @@ class ChildrenJSON(Expression):
         else:  # json_group_array gives [] for no rows; NULL, as on PostgreSQL
             items = f"NULLIF(json_group_array(json_object({', '.join(pairs)})), '[]')"
         meta = self.model._meta
+        if self.parent is not None:
+            match = f"c.{quote(meta.get_field(self.parent).column)} = {{outer}}.{{pk}}"
+        else:
+            match = (
+                f"c.{quote(meta.get_field('subject_type').column)} = %s "
+                f"AND c.{quote(meta.get_field('entity_id').column)} = {{outer}}.{{pk}}"
+            )
         return (
             f"(SELECT {items} FROM {quote(meta.db_table)} c "
             f"WHERE c.{quote(meta.get_field('administration').column)} = "
             "{outer}.administration_id "
-            f"AND c.{quote(meta.get_field('subject_type').column)} = %s "
-            f"AND c.{quote(meta.get_field('entity_id').column)} = {{outer}}.{{pk}})"
+            f"AND {match})"
         )
 
     def as_sql(self, compiler, connection):
@@ -85,7 +100,8 @@ class ChildrenJSON(Expression):
         query = compiler.query
         outer = compiler.quote_name_unless_alias(query.base_table)
         pk = connection.ops.quote_name(query.model._meta.pk.column)
-        return template.format(outer=outer, pk=pk), [self.entity_type]
+        params = [] if self.parent is not None else [self.entity_type]
+        return template.format(outer=outer, pk=pk), params
 
 
 def events_json(entity_type: str) -> ChildrenJSON:

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from tests.factories import TokenFactory
 
 # Every Expensicat scope: the tests narrow it where a scope is the point.
-ALL_SCOPES = ("entries:read", "entries:write", "team:read")
+ALL_SCOPES = ("entries:read", "entries:write", "invoices:read", "invoices:write", "team:read")
 
 ID_RE = re.compile(r"^\d+$")
 TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")

@@ -260,12 +260,18 @@ def _customer_changes(data: dict[str, Any]) -> dict[str, Any]:
     return {CUSTOMER_SERVICE_NAMES.get(k, k): v for k, v in data.items()}
 
 
+# Expensicat's invoices scopes cover "invoices, customers, recurring invoices".
+SCOPE_READ = "Needs the `invoices:read` scope (or `invoices:write`)."
+SCOPE_WRITE = "Needs the `invoices:write` scope."
+
+
 class CustomerListView(ExpensicatView):
-    read_scopes = ("entries:read",)
-    write_scopes = ("entries:write",)
+    read_scopes = ("invoices:read",)
+    write_scopes = ("invoices:write",)
 
     @extend_schema(
         operation_id="expensicat_customers_list",
+        description=SCOPE_READ,
         summary="List customers",
         parameters=EXPENSICAT_PAGING,
         responses=expensicat_responses({200: CUSTOMER_PAGE}),
@@ -278,6 +284,7 @@ class CustomerListView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_create",
+        description=SCOPE_WRITE,
         summary="Create a customer",
         request=CustomerCreateInput,
         responses=expensicat_responses({201: CUSTOMER_DATA}, 422),
@@ -293,11 +300,12 @@ class CustomerListView(ExpensicatView):
 
 @extend_schema(parameters=[id_parameter("id", "customer")])
 class CustomerDetailView(ExpensicatView):
-    read_scopes = ("entries:read",)
-    write_scopes = ("entries:write",)
+    read_scopes = ("invoices:read",)
+    write_scopes = ("invoices:write",)
 
     @extend_schema(
         operation_id="expensicat_customers_retrieve",
+        description=SCOPE_READ,
         summary="Get a customer",
         parameters=[IF_NONE_MATCH],
         responses=expensicat_responses({200: CUSTOMER_DATA, 304: NO_CONTENT}),
@@ -308,6 +316,7 @@ class CustomerDetailView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_update",
+        description=SCOPE_WRITE,
         summary="Update a customer",
         parameters=[IF_MATCH],
         request=CustomerUpdateInput,
@@ -327,6 +336,7 @@ class CustomerDetailView(ExpensicatView):
 
     @extend_schema(
         operation_id="expensicat_customers_destroy",
+        description=SCOPE_WRITE,
         summary="Delete a customer",
         parameters=[IF_MATCH],
         responses=expensicat_responses({204: NO_CONTENT}, 412, 422),

@@ -36,7 +36,7 @@ class NoteInput(serializers.Serializer):
 @extend_schema_serializer(component_name="MoneybirdNote")
 class NoteOutput(serializers.Serializer):
     id = serializers.CharField()
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     entity_id = serializers.CharField(allow_null=True)
     entity_type = serializers.CharField(help_text="TimeEntry, Contact, ...")
     user_id = serializers.CharField(allow_null=True)
@@ -62,7 +62,7 @@ def render_note(note: dict[str, Any]) -> dict[str, Any]:
     """A note from a row dict (list queries aggregate notes as JSON) as Moneybird renders it."""
     return {
         "id": str(note["id"]),
-        "administration_id": note["administration_id"],
+        "administration_id": str(note["administration_id"]),
         "entity_id": _id(note["entity_id"]),
         "entity_type": note["entity_type"],
         "user_id": _id(note["user_id"]),
@@ -80,7 +80,7 @@ def render_note(note: dict[str, Any]) -> dict[str, Any]:
 
 @extend_schema_serializer(component_name="MoneybirdEvent")
 class EventOutput(serializers.Serializer):
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     user_id = serializers.CharField(allow_null=True)
     action = serializers.CharField(help_text="e.g. time_entry_created")
     link_entity_id = serializers.CharField(allow_null=True)
@@ -93,7 +93,7 @@ class EventOutput(serializers.Serializer):
 def render_event(event: dict[str, Any]) -> dict[str, Any]:
     created = iso_utc(from_db(event["created_at"]))
     return {
-        "administration_id": event["administration_id"],
+        "administration_id": str(event["administration_id"]),
         "user_id": _id(event["user_id"]),
         "action": event["action"],
         "link_entity_id": _id(event["link_entity_id"]),

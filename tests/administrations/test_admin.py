@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 
+from administrations import services
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
 from common.auth import hash_token
 from notes.models import Event
@@ -60,6 +61,7 @@ def one_of_each(administration, owner):
     )
     NoteFactory(entity=entry, actor=owner)
     TokenFactory(user=owner)
+    services.contact_person_create(contact=contact, actor=owner, firstname="Jo", lastname="Doe")
 
 
 @pytest.mark.parametrize(

@@ -541,3 +541,77 @@ def test_a_session_claim_decides_like_a_restricted_token(owner, administration, 
         resolve_organization(request(AdministrationFactory().pk))
     with pytest.raises(BadRequest):
         resolve_organization(request(None))
+
+
+# --- customers are covered by the invoices scopes ---------------------------------------------
+
+
+def oauth_client(user, scope: str):
+    """An Expensicat client with an OAuth2 access token holding exactly `scope`."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken
+    from rest_framework.test import APIClient
+
+    secret = "uwo_customer-scope-test-token"
+    AccessToken.objects.create(
+        user=user, token=secret, scope=scope, expires=timezone.now() + timedelta(hours=1)
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_an_entries_only_oauth_token_gets_403_for_customers(owner, customer, index):
+    client = oauth_client(owner, "entries:read entries:write")
+    method, path, body = [
+        ("get", "customers", None),
+        ("post", "customers", {"name": "New"}),
+        ("get", f"customers/{customer.pk}", None),
+        ("patch", f"customers/{customer.pk}", {"name": "Changed"}),
+        ("delete", f"customers/{customer.pk}", None),
+    ][index]
+    before = snapshot()
+    response = getattr(client, method)(f"/api/v1/{path}", body, format="json")
+    error = assert_error(response, 403, "FORBIDDEN")
+    assert customer.company_name not in response.content.decode()
+    assert "invoices" in error["message"]
+    assert snapshot() == before
+
+
+def test_the_same_oauth_token_still_reads_projects_and_entries(owner, project):
+    client = oauth_client(owner, "entries:read entries:write")
+    assert client.get("/api/v1/projects").status_code == 200
+    assert client.get("/api/v1/time-entries").status_code == 200
+
+
+def test_invoices_read_reads_customers_but_does_not_write_them(owner, customer):
+    client = oauth_client(owner, "invoices:read")
+    body = client.get("/api/v1/customers").json()
+    assert [c["id"] for c in body["data"]] == [str(customer.pk)]
+    assert client.get(f"/api/v1/customers/{customer.pk}").status_code == 200
+    before = snapshot()
+    response = client.patch(f"/api/v1/customers/{customer.pk}", {"name": "X"}, format="json")
+    assert_error(response, 403, "FORBIDDEN")
+    assert snapshot() == before
+
+
+def test_invoices_write_writes_customers(owner, customer):
+    client = oauth_client(owner, "invoices:write")
+    response = client.post("/api/v1/customers", {"name": "Acme"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["name"] == "Acme"
+
+
+def test_a_projects_customer_inside_a_time_entry_stays_visible_with_entries_read(
+    owner, administration, project, customer
+):
+    TimeEntryFactory(administration=administration, user_id=owner.pk, project_id=project.pk)
+    client = oauth_client(owner, "entries:read")
+    body = client.get("/api/v1/time-entries").json()
+    [entry] = body["data"]
+    assert entry["project"]["customer"] == {"id": str(customer.pk), "name": customer.company_name}
+    project_body = client.get(f"/api/v1/projects/{project.pk}").json()["data"]
+    assert project_body["customer"]["id"] == str(customer.pk)

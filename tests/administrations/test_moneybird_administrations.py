@@ -52,7 +52,7 @@ def listed(token, path="/api/v2/administrations.json"):
 def expected(administration: Administration, **overrides) -> dict:
     administration.refresh_from_db()
     return {
-        "id": administration.pk,
+        "id": str(administration.pk),
         "name": administration.name,
         "language": "nl",
         "currency": "EUR",
@@ -88,7 +88,7 @@ def test_return_a_list_of_administrations_that_user_has_access_to(user):
     body = response.json()
     assert body == [expected(user.first), expected(user.second)]
     assert body[1] == {
-        "id": user.second.pk,
+        "id": str(user.second.pk),
         "name": "Parkietje B.V.",
         "language": "nl",
         "currency": "EUR",
@@ -101,8 +101,8 @@ def test_return_a_list_of_administrations_that_user_has_access_to(user):
     }
     for item in body:
         assert set(item) == KEYS
-        # A number, as time entries carry administration_id.
-        assert type(item["id"]) is int
+        # A string, as every id (a 64-bit number exceeds JavaScript's exact 2**53).
+        assert type(item["id"]) is str
 
 
 def test_returns_access_type_user_when_having_direct_access(db):
@@ -151,7 +151,7 @@ def test_a_restricted_token_lists_nothing_after_its_user_left(user):
 )
 def test_any_scope_will_do(user, scopes):
     token = TokenFactory(user=user.user, scopes=scopes)
-    assert [a["id"] for a in listed(token)] == [user.first.pk, user.second.pk]
+    assert [a["id"] for a in listed(token)] == [str(user.first.pk), str(user.second.pk)]
 
 
 def test_without_a_token_is_401(db):

@@ -144,7 +144,7 @@ def ids(response) -> list[str]:
 
 def expected_event(event: Event) -> dict[str, Any]:
     return {
-        "administration_id": event.administration_id,
+        "administration_id": str(event.administration_id),
         "user_id": None if event.user_id is None else str(event.user_id),
         "action": event.action,
         "link_entity_id": None if event.link_entity_id is None else str(event.link_entity_id),
@@ -173,7 +173,7 @@ def expected_sales_invoice(invoice) -> dict[str, Any]:
     invoice.refresh_from_db()
     return {
         "id": str(invoice.pk),
-        "administration_id": invoice.administration_id,
+        "administration_id": str(invoice.administration_id),
         "contact_id": str(invoice.contact_id),
         "invoice_id": invoice.invoice_id,
         "state": invoice.state,
@@ -193,7 +193,7 @@ def expected_time_entry(
     contact, project, invoice = entry.contact, entry.project, entry.sales_invoice
     body = {
         "id": str(entry.pk),
-        "administration_id": entry.administration_id,
+        "administration_id": str(entry.administration_id),
         "contact_id": None if contact is None else str(contact.pk),
         "project_id": None if project is None else str(project.pk),
         "sales_invoice_id": None if invoice is None else str(invoice.pk),
@@ -244,7 +244,7 @@ def _is_ts(value: Any) -> bool:
 
 def assert_event_shape(event: dict[str, Any]) -> None:
     assert set(event) == EVENT_KEYS
-    assert type(event["administration_id"]) is int
+    assert _is_id(event["administration_id"])
     assert event["user_id"] is None or _is_id(event["user_id"])
     assert isinstance(event["action"], str) and event["action"]
     assert event["link_entity_id"] is None or _is_id(event["link_entity_id"])
@@ -256,7 +256,7 @@ def assert_event_shape(event: dict[str, Any]) -> None:
 def assert_note_shape(note: dict[str, Any]) -> None:
     assert set(note) == NOTE_KEYS
     assert _is_id(note["id"]) and _is_id(note["entity_id"])
-    assert type(note["administration_id"]) is int
+    assert _is_id(note["administration_id"])
     assert note["entity_type"] == "TimeEntry"
     for key in ("user_id", "assignee_id", "completed_by_id"):
         assert note[key] is None or _is_id(note[key]), key
@@ -274,7 +274,7 @@ def assert_time_entry_shape(body: dict[str, Any]) -> None:
     keys = set(body) | {"sales_invoice"}
     assert keys == TIME_ENTRY_KEYS, keys ^ TIME_ENTRY_KEYS
     assert _is_id(body["id"])
-    assert type(body["administration_id"]) is int
+    assert _is_id(body["administration_id"])
     for key in ("contact_id", "project_id", "sales_invoice_id"):
         assert body[key] is None or _is_id(body[key]), key
     assert _is_id(body["user_id"])
@@ -314,7 +314,7 @@ def assert_time_entry_shape(body: dict[str, Any]) -> None:
             assert invoice is None
         else:
             assert set(invoice) == SALES_INVOICE_KEYS and invoice["id"] == body["sales_invoice_id"]
-            assert type(invoice["administration_id"]) is int and _is_id(invoice["contact_id"])
+            assert _is_id(invoice["administration_id"]) and _is_id(invoice["contact_id"])
             assert invoice["invoice_id"] is None or isinstance(invoice["invoice_id"], str)
             assert invoice["state"] in ("draft", "open", "paid", "late")
             assert _is_ts(invoice["created_at"]) and _is_ts(invoice["updated_at"])

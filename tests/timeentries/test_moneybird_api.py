@@ -64,7 +64,7 @@ def three_entries(administration, owner, contact, project):
 def created_event(entry, user) -> dict:
     """The time_entry_created event of an entry made while the clock stood at NOW."""
     return {
-        "administration_id": entry.administration_id,
+        "administration_id": str(entry.administration_id),
         "user_id": str(user.pk),
         "action": "time_entry_created",
         "link_entity_id": None,
@@ -95,7 +95,7 @@ def test_list_returns_all_time_entries_of_the_administration(
     assert body == [expected_time_entry(e) for e in (first, second, third)]
     assert body[0] == {
         "id": str(first.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": str(contact.pk),
         "project_id": str(project.pk),
         "sales_invoice_id": None,
@@ -184,7 +184,7 @@ def test_get_by_id(api, administration, owner, contact, project, three_entries):
     assert_time_entry_shape(body)
     assert body == {
         "id": str(first.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": str(contact.pk),
         "project_id": str(project.pk),
         "sales_invoice_id": None,
@@ -243,7 +243,7 @@ def test_create_with_the_older_documents_body(api, administration, owner, contac
     entry = TimeEntry.objects.get()
     assert body == {
         "id": str(entry.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": str(contact.pk),
         "project_id": str(project.pk),
         "sales_invoice_id": None,
@@ -348,7 +348,7 @@ def test_update_description(api, freeze, administration, owner, contact, project
     assert_time_entry_shape(body)
     assert body == {
         "id": str(entry.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": str(contact.pk),
         "project_id": str(project.pk),
         "sales_invoice_id": None,
@@ -372,7 +372,7 @@ def test_update_description(api, freeze, administration, owner, contact, project
         "events": [
             created_event(entry, owner),
             {
-                "administration_id": administration.pk,
+                "administration_id": str(administration.pk),
                 "user_id": str(owner.pk),
                 "action": "time_entry_updated",
                 "link_entity_id": None,
@@ -460,7 +460,7 @@ def test_stop_an_active_time_entry(api, freeze, administration, owner):
     assert_time_entry_shape(body)
     assert body == {
         "id": str(entry.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": None,
         "project_id": None,
         "sales_invoice_id": None,
@@ -479,7 +479,7 @@ def test_stop_an_active_time_entry(api, freeze, administration, owner):
         "events": [
             created_event(entry, owner),
             {
-                "administration_id": administration.pk,
+                "administration_id": str(administration.pk),
                 "user_id": str(owner.pk),
                 "action": "time_entry_updated",
                 "link_entity_id": None,
@@ -534,7 +534,7 @@ def test_resume_a_stopped_timer(api, freeze, administration, owner):
     assert_time_entry_shape(body)
     assert body == {
         "id": str(entry.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": None,
         "project_id": None,
         "sales_invoice_id": None,
@@ -553,7 +553,7 @@ def test_resume_a_stopped_timer(api, freeze, administration, owner):
         "events": [
             created_event(entry, owner),
             {
-                "administration_id": administration.pk,
+                "administration_id": str(administration.pk),
                 "user_id": str(owner.pk),
                 "action": "time_entry_updated",
                 "link_entity_id": None,
@@ -632,7 +632,7 @@ def test_create_a_note(api, administration, owner, colleague):
     assert_note_shape(body)
     assert body == {
         "id": str(note.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "entity_id": str(entry.pk),
         "entity_type": "TimeEntry",
         "user_id": str(owner.pk),
@@ -651,7 +651,7 @@ def test_create_a_note(api, administration, owner, colleague):
     assert_time_entry_shape(shown)
     assert shown["notes"] == [body]
     assert shown["events"][-1] == {
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "user_id": str(owner.pk),
         "action": "note_created",
         "link_entity_id": str(note.pk),

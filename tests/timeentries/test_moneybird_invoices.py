@@ -154,7 +154,7 @@ def test_create_on_an_invoice_records_created_then_invoiced(api, administration,
     assert_time_entry_shape(body)
     assert body["events"] == [
         {
-            "administration_id": administration.pk,
+            "administration_id": str(administration.pk),
             "user_id": str(owner.pk),
             "action": "time_entry_created",
             "link_entity_id": None,
@@ -164,7 +164,7 @@ def test_create_on_an_invoice_records_created_then_invoiced(api, administration,
             "updated_at": "2026-08-21T13:48:55.543Z",
         },
         {
-            "administration_id": administration.pk,
+            "administration_id": str(administration.pk),
             "user_id": str(owner.pk),
             "action": "time_entry_sales_invoice_created",
             "link_entity_id": str(invoice.pk),
@@ -242,7 +242,7 @@ def test_the_invoice_is_rendered_with_the_sales_invoices_scope(api, administrati
     invoice.refresh_from_db()
     expected_invoice = {
         "id": str(invoice.pk),
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "contact_id": str(invoice.contact_id),
         "invoice_id": "2026-0001",
         "state": "open",

@@ -92,7 +92,7 @@ class TimeEntryInput(serializers.Serializer):
 @extend_schema_serializer(component_name="MoneybirdTimeEntrySalesInvoice")
 class SalesInvoiceOutput(serializers.Serializer):
     id = serializers.CharField()
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     contact_id = serializers.CharField()
     invoice_id = serializers.CharField(allow_null=True, help_text="null while a draft")
     state = serializers.ChoiceField(choices=SalesInvoice.State.choices)
@@ -105,7 +105,7 @@ class SalesInvoiceOutput(serializers.Serializer):
 @extend_schema_serializer(component_name="MoneybirdTimeEntry")
 class TimeEntryOutput(serializers.Serializer):
     id = serializers.CharField()
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     contact_id = serializers.CharField(allow_null=True)
     project_id = serializers.CharField(allow_null=True)
     sales_invoice_id = serializers.CharField(allow_null=True)
@@ -208,7 +208,7 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
     )
     body = {
         "id": str(row["id"]),
-        "administration_id": row["administration_id"],
+        "administration_id": str(row["administration_id"]),
         "contact_id": _id(contact_id),
         "project_id": _id(project_id),
         "sales_invoice_id": _id(invoice_id),
@@ -254,7 +254,7 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
         if invoice_id is None
         else {
             "id": str(invoice_id),
-            "administration_id": row["sales_invoice__administration_id"],
+            "administration_id": str(row["sales_invoice__administration_id"]),
             "contact_id": str(row["sales_invoice__contact_id"]),
             "invoice_id": row["sales_invoice__invoice_id"],
             "state": row["sales_invoice__state"],

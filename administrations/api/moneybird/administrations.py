@@ -41,10 +41,9 @@ def with_first_entry(queryset: QuerySet) -> QuerySet:
 def render_administration(administration: Administration) -> dict[str, Any]:
     """`administration` comes from with_first_entry."""
     return {
-        # A number, not a string: time entries, notes and events carry administration_id as a
-        # number, so a client can compare them with this id as they are. (Moneybird's examples
-        # show both; its schema allows both.)
-        "id": administration.pk,
+        # A string, as every id: 64-bit ids exceed what a JavaScript number holds exactly (2**53),
+        # and Moneybird's production responses carry them as strings.
+        "id": str(administration.pk),
         "name": administration.name,
         "language": administration.language,
         "currency": administration.currency,
@@ -65,7 +64,7 @@ def render_administration(administration: Administration) -> dict[str, Any]:
 # What render_administration answers, for the OpenAPI schema only (common/openapi.py).
 @extend_schema_serializer(component_name="MoneybirdAdministration")
 class AdministrationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.CharField()
     name = serializers.CharField()
     language = serializers.CharField()
     currency = serializers.CharField()

@@ -1,10 +1,11 @@
 """Moneybird's /api/v2/{administration_id}/contacts, over administrations.services.
 
-Covered: list (page/per_page, query, include_archived), create, get, update, delete, archive,
-get by customer id, synchronization (ids and versions; records by ids) and notes. Contact people,
-payment mandates, additional charges, custom fields, workflows and /contacts/filter do not exist
-here: contacts render `contact_people` and `custom_fields` as [] and the workflow ids as null,
-and an id of a custom field or workflow given in input is unknown (404), like any unknown id.
+Covered: list (page/per_page, query, include_archived), filter (/contacts/filter), create, get,
+update, delete, archive, get by customer id, synchronization (ids and versions; records by ids),
+notes; contact people are in contact_people.py and rendered inside their contact. Payment
+mandates, additional charges, custom fields and workflows do not exist here: contacts render
+`custom_fields` as [] and the workflow ids as null, and an id of a custom field or workflow given
+in input is unknown (404), like any unknown id.
 """
 
 import re
@@ -15,7 +16,8 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -31,8 +33,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations import services
-from administrations.models import Administration, Contact
-from administrations.selectors import contact_get
+from administrations.filtersets import ContactFilterSet
+from administrations.models import Administration, Contact, ContactPerson
+from administrations.selectors import contact_get, contact_people_json
 from common.api import IdField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
@@ -42,11 +45,12 @@ from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
     id_parameter,
+    moneybird_filter,
     moneybird_responses,
     patch_and_put,
 )
 from common.pagination import bounded_count, page_from_request, paged_response
-from common.timefmt import iso_utc
+from common.timefmt import from_db, iso_utc
 from notes.api.moneybird import (
     EventOutput,
     NoteCreateView,
@@ -254,17 +258,24 @@ def contacts_of(administration: Administration, *, archived: bool = True) -> Que
 
 
 def with_details(queryset: QuerySet) -> QuerySet:
-    """Each contact's events and notes aggregated inside the same query."""
+    """Each contact's events, notes and people aggregated inside the same query."""
     return queryset.annotate(
-        events_json=events_json(Contact.entity_type), notes_json=notes_json(Contact.entity_type)
+        events_json=events_json(Contact.entity_type),
+        notes_json=notes_json(Contact.entity_type),
+        contact_people_json=contact_people_json(),
     )
 
 
 def search(queryset: QuerySet, query: str) -> QuerySet:
-    """Every word of `query` must occur (case-insensitively) in one of the SEARCH_FIELDS."""
+    """Every word of `query` must occur (case-insensitively) in one of the SEARCH_FIELDS or in
+    the name of one of the contact's people."""
     for term in query.split():
+        people = ContactPerson.objects.filter(contact=OuterRef("pk")).filter(
+            Q(firstname__icontains=term) | Q(lastname__icontains=term)
+        )
         queryset = queryset.filter(
             reduce(or_, (Q(**{f"{field}__icontains": term}) for field in SEARCH_FIELDS))
+            | Exists(people)
         )
     return queryset
 
@@ -289,14 +300,47 @@ def render_contact_event(event: dict[str, Any]) -> dict[str, Any]:
     return rendered
 
 
+def render_contact_person(person: dict[str, Any]) -> dict[str, Any]:
+    """A contact person from a row dict (contacts aggregate their people as JSON, see
+    contact_person_row) as Moneybird renders it: an empty optional attribute is null."""
+    updated_at = from_db(person["updated_at"])
+    return {
+        "id": str(person["id"]),
+        "contact_id": str(person["contact_id"]),
+        "administration_id": str(person["administration_id"]),
+        "firstname": person["firstname"],
+        "lastname": person["lastname"],
+        "phone": person["phone"] or None,
+        "email": person["email"] or None,
+        "department": person["department"] or None,
+        "created_at": iso_utc(from_db(person["created_at"])),
+        "updated_at": iso_utc(updated_at),
+        "version": int(updated_at.timestamp()),
+    }
+
+
+def contact_person_row(person: ContactPerson) -> dict[str, Any]:
+    """A person as an item of with_details' contact_people_json."""
+    fields = ("id", "administration_id", "contact_id", "firstname", "lastname", "phone")
+    row = {f: getattr(person, f) for f in fields}
+    row.update(
+        email=person.email,
+        department=person.department,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+    return row
+
+
 def render_contact(contact: Contact, *, base_url: str) -> dict[str, Any]:
     """One contact as Moneybird renders it; `contact` comes from `with_details`."""
     events = sorted(contact.events_json or [], key=lambda e: e["id"])
     notes = sorted(contact.notes_json or [], key=lambda n: n["id"])
+    people = sorted(contact.contact_people_json or [], key=lambda p: p["id"])
     mandate_date = contact.sepa_mandate_date
     return {
         "id": str(contact.pk),
-        "administration_id": contact.administration_id,
+        "administration_id": str(contact.administration_id),
         "company_name": contact.company_name,
         "firstname": contact.firstname,
         "lastname": contact.lastname,
@@ -345,17 +389,33 @@ def render_contact(contact: Contact, *, base_url: str) -> dict[str, Any]:
         "sales_invoices_url": sales_invoices_url(contact, base_url),
         "notes": [render_note(n) for n in notes],
         "custom_fields": [],
-        "contact_people": [],
+        "contact_people": [render_contact_person(p) for p in people],
         "archived": contact.archived,
         "events": [render_contact_event(e) for e in events],
     }
+
+
+# What render_contact_person answers, for the OpenAPI schema only (common/openapi.py).
+@extend_schema_serializer(component_name="MoneybirdContactPerson")
+class ContactPersonOutput(serializers.Serializer):
+    id = serializers.CharField()
+    contact_id = serializers.CharField()
+    administration_id = serializers.CharField()
+    firstname = serializers.CharField()
+    lastname = serializers.CharField()
+    phone = serializers.CharField(allow_null=True)
+    email = serializers.CharField(allow_null=True)
+    department = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(help_text="updated_at in epoch seconds")
 
 
 # What render_contact answers, for the OpenAPI schema only (common/openapi.py).
 @extend_schema_serializer(component_name="MoneybirdContact")
 class ContactOutput(serializers.Serializer):
     id = serializers.CharField()
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     company_name = serializers.CharField()
     firstname = serializers.CharField()
     lastname = serializers.CharField()
@@ -403,7 +463,7 @@ class ContactOutput(serializers.Serializer):
     sales_invoices_url = serializers.URLField()
     notes = NoteOutput(many=True)
     custom_fields = serializers.ListField(child=serializers.DictField(), help_text="Always []")
-    contact_people = serializers.ListField(child=serializers.DictField(), help_text="Always []")
+    contact_people = ContactPersonOutput(many=True)
     archived = serializers.BooleanField()
     events = EventOutput(many=True)
 
@@ -483,6 +543,52 @@ class ContactListView(ContactView):
                 administration=self.administration, actor=request.user, **fields
             )
         return Response(self.render(self.detail(contact.pk)), status=201)
+
+
+CONTACT_FILTER = moneybird_filter(
+    "Keys: created_after and updated_after (an ISO 8601 time, exclusive; UTC unless it has an "
+    "offset), first_name and last_name (the whole name, case-insensitive), contact_type (all, "
+    "company, private_individual), delivery_method (all, email, post, manual, peppol, "
+    "simplerinvoicing), trusted_type (all, trusted, not_trusted; no contact is trusted here), "
+    "invoice_workflow_id and estimate_workflow_id (there are no workflows here: these select "
+    "nothing). No defaults."
+)
+
+
+class ContactFilterView(ContactView):
+    @extend_schema(
+        operation_id="moneybird_contacts_filter",
+        summary="Filter contacts",
+        parameters=[
+            CONTACT_FILTER,
+            OpenApiParameter(
+                "query",
+                str,
+                description="Words that must each occur in a searched attribute or in the name "
+                "of one of the contact's people.",
+            ),
+            INCLUDE_ARCHIVED,
+            *MONEYBIRD_PAGING,
+        ],
+        responses=moneybird_responses({200: ContactOutput(many=True)}, 400, 404),
+    )
+    def get(self, request: Request, administration_id: str) -> Response:
+        page = page_from_request(request)
+        queryset = contacts_of(self.administration, archived=include_archived(request))
+        query = request.query_params.get("query")
+        if query:
+            queryset = search(queryset, query)
+        queryset = ContactFilterSet.from_string(
+            request.query_params.get("filter"),
+            queryset=queryset,
+            administration=self.administration,
+            today=timezone.now().astimezone(self.administration.tz).date(),
+        ).qs
+        total = bounded_count(queryset, page)
+        contacts = with_details(
+            deferred_page(queryset, ordering=("id",), offset=page.offset, limit=page.size)
+        )
+        return paged_response(request, page, [self.render(c) for c in contacts], total=total)
 
 
 @extend_schema(parameters=[CONTACT_ID])
@@ -624,6 +730,7 @@ urlpatterns = [
     moneybird_path(
         "contacts/synchronization", ContactSynchronizationView, "mb-contacts-synchronization"
     ),
+    moneybird_path("contacts/filter", ContactFilterView, "mb-contacts-filter"),
     # Customer ids are free text ("customer-1"), so anything up to the next slash.
     moneybird_path(
         r"contacts/customer_id/(?P<customer_id>[^/]+?)",
