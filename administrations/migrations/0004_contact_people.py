@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('administrations', '0002_contact_moneybird_attributes'),
+        ('administrations', '0003_administration_prevent_overlapping_entries'),
     ]
 
     operations = [
