@@ -14,18 +14,19 @@ first). Deletes cannot be dry-run from a form: `delete_view` shows a refused del
 instead, and `delete_queryset` deletes row by row and reports the rows it could not delete.
 """
 
-import json
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from administrations import services
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
+from common.admin import events_table
 from common.exceptions import NotFound, ServiceError, ValidationFailed
 from notes.models import Event
 
@@ -64,22 +65,6 @@ def html_table(headers: tuple[str, ...], rows) -> str:
             "",
             "<tr>{}</tr>",
             ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-        ),
-    )
-
-
-def events_table(events) -> str:
-    return html_table(
-        ("When", "Action", "Subject", "By", "Data"),
-        (
-            (
-                f"{e.created_at:%Y-%m-%d %H:%M:%S %Z}",
-                e.action,
-                f"{e.subject_type} #{e.entity_id}",
-                e.user or "system",
-                json.dumps(e.data, ensure_ascii=False),
-            )
-            for e in events
         ),
     )
 
@@ -188,7 +173,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
     # -- display
 
-    @admin.display(description="events")
+    @admin.display(description="audit trail")
     def audit_trail(self, obj):
         return events_table(
             Event.objects.filter(
@@ -197,8 +182,33 @@ class ServiceAdmin(admin.ModelAdmin):
                 entity_id=obj.pk,
             )
             .select_related("user")
-            .order_by("-id")[:50]
+            .order_by("-id")[:50],
+            obj.administration.tz,
         )
+
+
+class ScopedAutocomplete:
+    """Autocomplete pickers (Django's autocomplete view, which calls get_search_results) offer
+    the records of the form's administration (common/static/uurwerk/admin.js sends its id) and
+    only active ones; a term starting with "archived:" brings the archived ones too."""
+
+    administration_path = "administration_id"
+    archived: Q | None = None
+
+    def get_search_results(self, request, queryset, search_term):
+        if "field_name" in request.GET:  # only the autocomplete view sends it
+            include_archived = search_term.startswith("archived:")
+            if include_archived:
+                search_term = search_term.removeprefix("archived:").strip()
+            try:
+                administration = int(request.GET.get("administration", ""))
+            except ValueError:
+                administration = None
+            if administration is not None:
+                queryset = queryset.filter(**{self.administration_path: administration})
+            if self.archived is not None and not include_archived:
+                queryset = queryset.exclude(self.archived)
+        return super().get_search_results(request, queryset, search_term)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -214,7 +224,9 @@ class UserForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(ServiceAdmin):
+class UserAdmin(ScopedAutocomplete, ServiceAdmin):
+    administration_path = "memberships__administration_id"
+    archived = Q(is_active=False)
     form = UserForm
     list_display = ("email", "name", "is_staff", "is_superuser", "is_active", "created_at")
     list_filter = ("is_staff", "is_superuser", "is_active")
@@ -320,7 +332,7 @@ class AdministrationAdmin(ServiceAdmin):
 
     @admin.display(description="latest events")
     def latest_events(self, obj):
-        return events_table(obj.events.select_related("user").order_by("-id")[:20])
+        return events_table(obj.events.select_related("user").order_by("-id")[:20], obj.tz)
 
 
 @admin.register(Membership)
@@ -358,7 +370,8 @@ class MembershipAdmin(ServiceAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ServiceAdmin):
+class ContactAdmin(ScopedAutocomplete, ServiceAdmin):
+    archived = Q(archived=True)
     list_display = ("__str__", "customer_id", "administration", "email", "city", "archived")
     list_filter = ("archived", "administration")
     list_select_related = ("administration",)
@@ -395,7 +408,8 @@ class ContactAdmin(ServiceAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(ServiceAdmin):
+class ProjectAdmin(ScopedAutocomplete, ServiceAdmin):
+    archived = Q(state="archived")
     list_display = ("name", "administration", "state", "contact", "budget", "hourly_rate")
     list_filter = ("state", "administration")
     list_select_related = ("administration", "contact")
