@@ -26,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 
 from administrations import services
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
-from common.admin import events_table
+from common.admin import ZonedFormMixin, events_table
 from common.exceptions import NotFound, ServiceError, ValidationFailed
 from notes.models import Event
 
@@ -69,7 +69,7 @@ def html_table(headers: tuple[str, ...], rows) -> str:
     )
 
 
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ZonedFormMixin, admin.ModelAdmin):
     """A ModelAdmin whose writes are the service_* methods (see the module docstring)."""
 
     # Form field -> service argument where they differ; an `*_id` argument gets the pk.

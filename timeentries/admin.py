@@ -23,12 +23,12 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from administrations.admin import ServiceAdmin, html_table
 from administrations.models import Administration, Contact, Membership, Project
-from common.admin import UurwerkMedia, default_tz, local_time, zone_label
+from common.admin import UurwerkMedia, ZonedFormMixin, default_tz, local_time, zone_label
 from common.periods import PeriodError, resolve_period
 from notes.models import Note
 from timeentries import services
@@ -77,13 +77,17 @@ def filter_choices(administration_id: int | None) -> FilterChoices:
     text = CharField()
 
     def columns(queryset, kind, ident, label, owner, extra):
-        return queryset.order_by().annotate(
-            c_kind=Value(kind, output_field=text),
-            c_id=ident,
-            c_label=label,
-            c_adm=owner,
-            c_extra=extra,
-        ).values_list("c_kind", "c_id", "c_label", "c_adm", "c_extra")
+        return (
+            queryset.order_by()
+            .annotate(
+                c_kind=Value(kind, output_field=text),
+                c_id=ident,
+                c_label=label,
+                c_adm=owner,
+                c_extra=extra,
+            )
+            .values_list("c_kind", "c_id", "c_label", "c_adm", "c_extra")
+        )
 
     scoped = {"administration_id": administration_id} if administration_id else {}
     administrations = columns(
@@ -467,7 +471,7 @@ class TimeEntryAdmin(ServiceAdmin):
         tz = choices.tz
         with timezone.override(tz or default_tz()):
             context = {
-                "subtitle": zone_label(tz) if tz else "times in each administration's zone",
+                "subtitle": zone_label(tz) if tz else "Times in each administration's zone",
                 "uurwerk_choices": choices,
                 "timesheet_url": self._timesheet_url(request, choices),
                 "report_url": (
@@ -529,9 +533,15 @@ class TimeEntryAdmin(ServiceAdmin):
     @admin.display(description="hours")
     def duration(self, obj):
         seconds = entry_seconds(obj.started_at, obj.ended_at, obj.paused_duration, timezone.now())
-        text = hours_minutes(seconds)
-        pause = f" (paused {obj.paused_duration // 60}m)" if obj.paused_duration else ""
-        return f"{text}{pause}"
+        if not obj.paused_duration:
+            return hours_minutes(seconds)
+        pause = obj.paused_duration // 60
+        return format_html(
+            '{} <small title="{} minutes paused">({}m pause)</small>',
+            hours_minutes(seconds),
+            pause,
+            pause,
+        )
 
     @admin.display(description="project", ordering="project__name")
     def project_name(self, obj):
@@ -547,14 +557,17 @@ class TimeEntryAdmin(ServiceAdmin):
         administration = self._form_administration(request, object_id)
         tz = administration.tz if administration else None
         context = {
-            "subtitle_zone": zone_label(tz) if tz else "times in the administration's time zone",
+            "subtitle_zone": zone_label(tz) if tz else "Times in the administration's time zone",
             "uurwerk_administration": administration,
             **(extra_context or {}),
         }
         if request._uurwerk_entry is not None:
             context["subtitle"] = entry_title(request._uurwerk_entry, tz)
         with timezone.override(tz or default_tz()):
-            response = super().changeform_view(request, object_id, form_url, context)
+            # Past ZonedFormMixin: the zone is settled above, with the entry it read.
+            response = super(ZonedFormMixin, self).changeform_view(
+                request, object_id, form_url, context
+            )
             if hasattr(response, "render"):
                 response.render()
             return response
@@ -570,6 +583,12 @@ class TimeEntryAdmin(ServiceAdmin):
             return Administration.objects.filter(pk=chosen).first()
         only = list(Administration.objects.all()[:2])
         return only[0] if len(only) == 1 else None
+
+    def get_object(self, request, object_id, from_field=None):
+        found = getattr(request, "_uurwerk_entry", None)
+        if found is not None and from_field is None and str(found.pk) == str(object_id):
+            return found  # read by changeform_view, with its administration
+        return super().get_object(request, object_id, from_field)
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
