@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from administrations import services
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
@@ -244,9 +245,10 @@ class UserAdmin(ScopedAutocomplete, ServiceAdmin):
         "last_login",
         "created_at",
         "updated_at",
+        "timesheets",
     )
     add_fields = ("email", "name", "new_password", "is_staff", "is_superuser", "is_active")
-    readonly_fields = ("avatar_url", "last_login", "created_at", "updated_at")
+    readonly_fields = ("avatar_url", "last_login", "created_at", "updated_at", "timesheets")
     fixed_fields = ("email",)
 
     def service_create(self, request, values):
@@ -267,6 +269,24 @@ class UserAdmin(ScopedAutocomplete, ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes people: deactivate them instead
+
+    @admin.display(description="timesheets")
+    def timesheets(self, obj):
+        """This week's timesheet of the person in each of their administrations."""
+        url = reverse("admin:timeentries_timeentry_timesheet")
+        memberships = obj.memberships.select_related("administration").order_by(
+            "administration__name"
+        )
+        links = [
+            (
+                f"{url}?{urlencode({'administration': m.administration_id, 'user': obj.pk})}",
+                m.administration.name,
+            )
+            for m in memberships
+        ]
+        if not links:
+            return "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
 
 # --- administrations and members ------------------------------------------------------------

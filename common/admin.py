@@ -133,6 +133,15 @@ class SuperuserOnlyAdmin:
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request, *args):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
 
 def tuck_away_internals() -> None:
     """Groups and django-oauth-toolkit's models are plumbing: only a superuser sees them."""
