@@ -357,8 +357,7 @@ def test_a_page_of_100_entries_takes_at_most_six_queries(
     people = [owner, member(administration, name="Two"), member(administration, name="Three")]
     contacts = [ContactFactory(administration=administration) for _ in range(3)]
     projects = [
-        ProjectFactory(administration=administration, hourly_rate=Decimal(90))
-        for _ in range(3)
+        ProjectFactory(administration=administration, hourly_rate=Decimal(90)) for _ in range(3)
     ]
     start = at("2026-11-02 08:00")
     for n in range(120):
