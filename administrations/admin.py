@@ -330,10 +330,11 @@ class AdministrationAdmin(ServiceAdmin):
         "period_locked_until",
         "suspended",
         "created_at",
+        "bookkeeping",
         "latest_events",
     )
     add_fields = ("name", "currency", "time_zone", "language", "country")
-    readonly_fields = ("suspended", "created_at", "latest_events")
+    readonly_fields = ("suspended", "created_at", "bookkeeping", "latest_events")
     inlines = (MembershipInline,)
 
     def get_inlines(self, request, obj):
@@ -349,6 +350,17 @@ class AdministrationAdmin(ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes a tenant; a delete here would cascade unaudited
+
+    @admin.display(description="bookkeeping")
+    def bookkeeping(self, obj):
+        query = urlencode({"administration": obj.pk})
+        return format_html(
+            '<a href="{}?{}">Time entries</a> · <a href="{}?{}">Report</a>',
+            reverse("admin:timeentries_timeentry_changelist"),
+            query,
+            reverse("admin:timeentries_timeentry_report"),
+            query,
+        )
 
     @admin.display(description="latest events")
     def latest_events(self, obj):

@@ -12,6 +12,7 @@ page of rows with their related rows joined."""
 import dataclasses
 import textwrap
 from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin
@@ -59,11 +60,9 @@ class FilterChoices:
     def tz(self) -> tzinfo | None:
         """The one zone of the page, or None when it spans administrations of several zones."""
         if self.chosen in self.administrations:
-            return Administration(time_zone=self.administrations[self.chosen][1]).tz
+            return ZoneInfo(self.administrations[self.chosen][1])
         zones = {zone for _, zone in self.administrations.values()}
-        if len(zones) == 1:
-            return Administration(time_zone=zones.pop()).tz
-        return None
+        return ZoneInfo(zones.pop()) if len(zones) == 1 else None
 
 
 def _int(value) -> int | None:

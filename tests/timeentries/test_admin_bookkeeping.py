@@ -493,6 +493,10 @@ def test_the_report_groups_and_charts(admin_client, administration, week):
         "Internal",
         "(no project)",
     }
+    # Reached from the administration's page and from its entries list.
+    page = admin_client.get(f"/admin/administrations/administration/{administration.pk}/change/")
+    assert f"report/?administration={administration.pk}" in page.content.decode()
+    assert f"report/?administration={administration.pk}" in admin_client.get(URL).content.decode()
     # A bad period says so and shows this month instead of failing.
     bad = admin_client.get(f"{URL}report/", {"administration": administration.pk, "period": "x"})
     assert bad.status_code == 200 and "expected a named period" in bad.content.decode()
