@@ -9,6 +9,7 @@ the administrations, members, projects and contacts the filters offer (`FilterCh
 grouped sum for the totals, the count and the date drill-down (`timeentries.totals`), and the
 page of rows with their related rows joined."""
 
+import contextlib
 import dataclasses
 import textwrap
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -493,7 +494,10 @@ class TimeEntryAdmin(ServiceAdmin):
         person = _int(request.GET.get("user"))
         if person is None or choices.chosen is None:
             return None
-        return timesheet_url(choices.chosen, person, timezone.localdate())
+        day = timezone.localdate()
+        with contextlib.suppress(PeriodError):  # the week the list's period starts in
+            day = resolve_period(request.GET.get("period") or "", today=day)[0]
+        return timesheet_url(choices.chosen, person, day)
 
     def _row_tz(self, obj) -> tuple[tzinfo, bool]:
         """The row's zone, and whether to name it (a page that mixes zones)."""

@@ -448,9 +448,11 @@ def test_the_timesheet_of_a_persons_week(admin_client, administration, week):
     follow = admin_client.get(link)
     assert listed(follow) == [week["mon"].description]
     # Reached from the list: a person's name links to their week; filtered to a person, a button.
-    page = admin_client.get(URL, {"user": sanne.pk}).content.decode()
-    assert "Week timesheet" in page
-    assert f"user={sanne.pk}&amp;week=2026-11-23" in page
+    page = admin_client.get(URL, {"user": sanne.pk, "period": "20261124..20261125"})
+    page = page.content.decode()
+    # The button leads to the week the list's period starts in; each name to its entry's week.
+    assert re.search(rf'user={sanne.pk}&amp;week=2026-11-23">Week timesheet<', page)
+    assert f'user={sanne.pk}&amp;week=2026-11-23" title="Week timesheet"' in page
     # And from the person: their page links to a timesheet per administration.
     person_page = admin_client.get(f"/admin/administrations/user/{sanne.pk}/change/")
     assert f"timesheet/?administration={administration.pk}&amp;user={sanne.pk}" in (

@@ -192,6 +192,8 @@ def test_a_bookkeepers_monday(demo, page):
     # Her timesheet of that week, from the list.
     page.locator(".object-tools a", has_text="Week timesheet").click()
     expect(page.locator("#timesheet")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text(f"week {monday:%G-W%V}")
+    expect(page.locator("#week-total")).to_have_text(hours)
     fits(page)
     shot(page, "04-timesheet")
 
