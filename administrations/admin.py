@@ -14,15 +14,16 @@ first). Deletes cannot be dry-run from a form: `delete_view` shows a refused del
 instead, and `delete_queryset` deletes row by row and reports the rows it could not delete.
 """
 
-import json
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from administrations import services
 from administrations.models import (
@@ -34,6 +35,7 @@ from administrations.models import (
     Project,
     User,
 )
+from common.admin import ZonedFormMixin, events_table
 from common.exceptions import NotFound, ServiceError, ValidationFailed
 from notes.models import Event
 
@@ -76,23 +78,7 @@ def html_table(headers: tuple[str, ...], rows) -> str:
     )
 
 
-def events_table(events) -> str:
-    return html_table(
-        ("When", "Action", "Subject", "By", "Data"),
-        (
-            (
-                f"{e.created_at:%Y-%m-%d %H:%M:%S %Z}",
-                e.action,
-                f"{e.subject_type} #{e.entity_id}",
-                e.user or "system",
-                json.dumps(e.data, ensure_ascii=False),
-            )
-            for e in events
-        ),
-    )
-
-
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ZonedFormMixin, admin.ModelAdmin):
     """A ModelAdmin whose writes are the service_* methods (see the module docstring)."""
 
     # Form field -> service argument where they differ; an `*_id` argument gets the pk.
@@ -196,7 +182,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
     # -- display
 
-    @admin.display(description="events")
+    @admin.display(description="audit trail")
     def audit_trail(self, obj):
         return events_table(
             Event.objects.filter(
@@ -205,8 +191,33 @@ class ServiceAdmin(admin.ModelAdmin):
                 entity_id=obj.pk,
             )
             .select_related("user")
-            .order_by("-id")[:50]
+            .order_by("-id")[:50],
+            obj.administration.tz,
         )
+
+
+class ScopedAutocomplete:
+    """Autocomplete pickers (Django's autocomplete view, which calls get_search_results) offer
+    the records of the form's administration (common/static/uurwerk/admin.js sends its id) and
+    only active ones; a term starting with "archived:" brings the archived ones too."""
+
+    administration_path = "administration_id"
+    archived: Q | None = None
+
+    def get_search_results(self, request, queryset, search_term):
+        if "field_name" in request.GET:  # only the autocomplete view sends it
+            include_archived = search_term.startswith("archived:")
+            if include_archived:
+                search_term = search_term.removeprefix("archived:").strip()
+            try:
+                administration = int(request.GET.get("administration", ""))
+            except ValueError:
+                administration = None
+            if administration is not None:
+                queryset = queryset.filter(**{self.administration_path: administration})
+            if self.archived is not None and not include_archived:
+                queryset = queryset.exclude(self.archived)
+        return super().get_search_results(request, queryset, search_term)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -222,7 +233,9 @@ class UserForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(ServiceAdmin):
+class UserAdmin(ScopedAutocomplete, ServiceAdmin):
+    administration_path = "memberships__administration_id"
+    archived = Q(is_active=False)
     form = UserForm
     list_display = ("email", "name", "is_staff", "is_superuser", "is_active", "created_at")
     list_filter = ("is_staff", "is_superuser", "is_active")
@@ -240,9 +253,10 @@ class UserAdmin(ServiceAdmin):
         "last_login",
         "created_at",
         "updated_at",
+        "timesheets",
     )
     add_fields = ("email", "name", "new_password", "is_staff", "is_superuser", "is_active")
-    readonly_fields = ("avatar_url", "last_login", "created_at", "updated_at")
+    readonly_fields = ("avatar_url", "last_login", "created_at", "updated_at", "timesheets")
     fixed_fields = ("email",)
 
     def service_create(self, request, values):
@@ -263,6 +277,24 @@ class UserAdmin(ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes people: deactivate them instead
+
+    @admin.display(description="timesheets")
+    def timesheets(self, obj):
+        """This week's timesheet of the person in each of their administrations."""
+        url = reverse("admin:timeentries_timeentry_timesheet")
+        memberships = obj.memberships.select_related("administration").order_by(
+            "administration__name"
+        )
+        links = [
+            (
+                f"{url}?{urlencode({'administration': m.administration_id, 'user': obj.pk})}",
+                m.administration.name,
+            )
+            for m in memberships
+        ]
+        if not links:
+            return "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
 
 
 # --- administrations and members ------------------------------------------------------------
@@ -307,6 +339,7 @@ class AdministrationAdmin(ServiceAdmin):
         "prevent_overlapping_entries",
         "suspended",
         "created_at",
+        "bookkeeping",
         "latest_events",
     )
     add_fields = (
@@ -317,7 +350,7 @@ class AdministrationAdmin(ServiceAdmin):
         "country",
         "prevent_overlapping_entries",
     )
-    readonly_fields = ("suspended", "created_at", "latest_events")
+    readonly_fields = ("suspended", "created_at", "bookkeeping", "latest_events")
     inlines = (MembershipInline,)
 
     def get_inlines(self, request, obj):
@@ -334,9 +367,20 @@ class AdministrationAdmin(ServiceAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes a tenant; a delete here would cascade unaudited
 
+    @admin.display(description="bookkeeping")
+    def bookkeeping(self, obj):
+        query = urlencode({"administration": obj.pk})
+        return format_html(
+            '<a href="{}?{}">Time entries</a> · <a href="{}?{}">Report</a>',
+            reverse("admin:timeentries_timeentry_changelist"),
+            query,
+            reverse("admin:timeentries_timeentry_report"),
+            query,
+        )
+
     @admin.display(description="latest events")
     def latest_events(self, obj):
-        return events_table(obj.events.select_related("user").order_by("-id")[:20])
+        return events_table(obj.events.select_related("user").order_by("-id")[:20], obj.tz)
 
 
 @admin.register(Membership)
@@ -374,7 +418,8 @@ class MembershipAdmin(ServiceAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(ServiceAdmin):
+class ContactAdmin(ScopedAutocomplete, ServiceAdmin):
+    archived = Q(archived=True)
     list_display = ("__str__", "customer_id", "administration", "email", "city", "archived")
     list_filter = ("archived", "administration")
     list_select_related = ("administration",)
@@ -473,12 +518,14 @@ class ContactPersonAdmin(ServiceAdmin):
                 link_entity_id=obj.pk,
             )
             .select_related("user")
-            .order_by("-id")[:50]
+            .order_by("-id")[:50],
+            obj.administration.tz,
         )
 
 
 @admin.register(Project)
-class ProjectAdmin(ServiceAdmin):
+class ProjectAdmin(ScopedAutocomplete, ServiceAdmin):
+    archived = Q(state="archived")
     list_display = ("name", "administration", "state", "contact", "budget", "hourly_rate")
     list_filter = ("state", "administration")
     list_select_related = ("administration", "contact")

@@ -9,13 +9,22 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from administrations.admin import ServiceAdmin
+from common.admin import (
+    UurwerkMedia,
+    ZonedFormMixin,
+    ZonedListMixin,
+    admin_link,
+    entity_link,
+    event_changes,
+    row_time,
+)
 from notes import services
 from notes.models import Event, Note
 
 
 @admin.register(Note)
-class NoteAdmin(ServiceAdmin):
-    list_display = ("note", "subject_type", "entity_id", "administration", "user", "todo")
+class NoteAdmin(ZonedListMixin, ServiceAdmin):
+    list_display = ("note", "subject", "administration", "author", "todo", "created")
     list_filter = ("todo", "subject_type", "administration")
     list_select_related = ("administration", "user")
     search_fields = ("note", "=entity_id")
@@ -23,6 +32,18 @@ class NoteAdmin(ServiceAdmin):
 
     def service_delete(self, request, obj):
         services.note_delete(note=obj, actor=request.user)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return row_time(obj.created_at, obj.administration)
+
+    @admin.display(description="on", ordering="entity_id")
+    def subject(self, obj):
+        return entity_link(obj.subject_type, obj.entity_id)
+
+    @admin.display(description="by", ordering="user__name")
+    def author(self, obj):
+        return admin_link(obj.user) if obj.user_id else "-"
 
     def has_add_permission(self, request):
         return False
@@ -32,10 +53,12 @@ class NoteAdmin(ServiceAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ZonedListMixin, ZonedFormMixin, admin.ModelAdmin):
     """Append-only: the services write events, nobody edits or removes them."""
 
-    list_display = ("created_at", "action", "subject_type", "entity_id", "administration", "user")
+    list_display = ("created", "action", "subject", "administration", "author")
+    list_display_links = ("created",)
+    Media = UurwerkMedia
     list_filter = ("action", "subject_type", "administration")
     list_select_related = ("administration", "user")
     search_fields = ("action", "=entity_id", "user__email")
@@ -50,6 +73,7 @@ class EventAdmin(admin.ModelAdmin):
         "entity_id",
         "link_entity_type",
         "link_entity_id",
+        "changes",
         "pretty_data",
     )
     readonly_fields = fields
@@ -63,6 +87,22 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="when", ordering="created_at")
+    def created(self, obj):
+        return row_time(obj.created_at, obj.administration)
+
+    @admin.display(description="subject", ordering="entity_id")
+    def subject(self, obj):
+        return entity_link(obj.subject_type, obj.entity_id)
+
+    @admin.display(description="by", ordering="user__name")
+    def author(self, obj):
+        return admin_link(obj.user) if obj.user_id else "system"
+
+    @admin.display(description="changes")
+    def changes(self, obj):
+        return event_changes(obj.data)
 
     def has_delete_permission(self, request, obj=None):
         return False

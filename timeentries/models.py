@@ -1,3 +1,6 @@
+import textwrap
+from datetime import UTC
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -81,7 +84,13 @@ class TimeEntry(TimestampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.description[:40]} ({self.started_at:%Y-%m-%d %H:%M})"
+        # Cut at a word; the start in the administration's zone when it is at hand (no query
+        # per entry in a list of them), else in UTC, named.
+        text = textwrap.shorten(self.description, 50, placeholder=" …")
+        if TimeEntry.administration.is_cached(self):
+            start = self.started_at.astimezone(self.administration.tz)
+            return f"{text} ({start:%Y-%m-%d %H:%M})"
+        return f"{text} ({self.started_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
 
     @property
     def is_running(self) -> bool:

@@ -1,6 +1,7 @@
 """The time-entry admin writes through the services: same validation, same events."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -18,14 +19,17 @@ from tests.factories import (
 from timeentries.models import TimeEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 URL = "/admin/timeentries/timeentry/"
 
 
 def form(**values):
-    """POST data for the add/change form; datetimes split as the admin's widget sends them."""
+    """POST data for the add/change form; datetimes split as the admin's widget sends them, in
+    the administration's zone (the fixture's Europe/Amsterdam), pauses in minutes."""
     data = {"paused_duration": "0", "billable": "on", "contact": "", "project": ""}
     for key, value in values.items():
         if isinstance(value, datetime):
+            value = value.astimezone(AMSTERDAM)
             data[f"{key}_0"], data[f"{key}_1"] = f"{value:%Y-%m-%d}", f"{value:%H:%M:%S}"
         elif value is None:
             data[f"{key}_0"] = data[f"{key}_1"] = ""
@@ -40,7 +44,7 @@ def change_form(entry: TimeEntry, **overrides):
         "description": entry.description,
         "started_at": entry.started_at,
         "ended_at": entry.ended_at,
-        "paused_duration": entry.paused_duration,
+        "paused_duration": entry.paused_duration // 60,
         "contact": entry.contact_id or "",
         "project": entry.project_id or "",
     }
@@ -232,7 +236,7 @@ def test_changelist_filters_and_change_page(admin_client, administration, owner,
     )
     response = admin_client.get(URL, {"running": "yes"})
     assert [e.description for e in response.context["cl"].result_list] == ["Running"]
-    response = admin_client.get(URL, {"project__state": "active", "q": "Run"})
+    response = admin_client.get(URL, {"project": project.pk, "q": "Run"})
     assert [e.description for e in response.context["cl"].result_list] == ["Running"]
 
     NoteFactory(entity=entry, actor=owner, note="Check the invoice")
