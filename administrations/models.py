@@ -80,6 +80,9 @@ class Administration(TimestampedModel):
     )
     period_locked_until = models.DateField(null=True, blank=True)
     suspended = models.BooleanField(default=False)
+    # Whether an active webhook listens (kept by webhooks.services): a write of an
+    # administration without one then costs no webhook lookup at all.
+    webhooks_active = models.BooleanField(default=False, editable=False)
     members = models.ManyToManyField(User, through="Membership", related_name="administrations")
 
     class Meta:

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("timeentries.api.expensicat")),
     path("", include("administrations.api.expensicat")),
     path("", include("common.apidocs")),
+    path("", include("webhooks.api.moneybird")),
 ]
 
 handler404 = "config.urls.api_not_found"
