@@ -33,5 +33,11 @@ class Command(BaseCommand):
         # Finish the pushes in flight and record them, rather than dying between push and record.
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write("Delivering webhooks; stop with Ctrl-C")
-        listen_forever(batch=batch, threads=threads, should_stop=lambda: bool(stopping))
+
+        def ready():
+            self.stdout.write("Delivering webhooks; stop with Ctrl-C")
+            self.stdout.flush()
+
+        listen_forever(
+            batch=batch, threads=threads, should_stop=lambda: bool(stopping), ready=ready
+        )
