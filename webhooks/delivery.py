@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -139,26 +140,31 @@ def _attempt(delivery: Delivery) -> tuple[Delivery, transport.Answer, datetime]:
 
 
 def record_delivered(results: list[tuple[Delivery, transport.Answer, datetime]]) -> None:
-    """record() for a batch of successes, in one transaction of one UPDATE for the deliveries
-    and one per webhook: what a busy worker mostly records."""
-    for delivery, answer, at in results:
-        delivery.state, delivery.attempts = DELIVERED, delivery.attempts + 1
-        delivery.last_http_status, delivery.last_attempt_at = answer.status, at
-        delivery.next_attempt_at = None
+    """record() for a batch of successes, in one transaction of one UPDATE per status (mostly
+    one) and one per webhook: what a busy worker mostly records. last_attempt_at is when the
+    batch's last answer of that status came in, a few milliseconds after the first."""
+    by_status: dict[int, list[tuple[Delivery, datetime]]] = defaultdict(list)
     latest: dict[int, tuple[transport.Answer, datetime]] = {}
     for delivery, answer, at in sorted(results, key=lambda r: r[2]):
+        by_status[answer.status].append((delivery, at))
         latest[delivery.webhook_id] = (answer, at)
     with transaction.atomic():
-        Delivery.objects.bulk_update(
-            [delivery for delivery, _, _ in results],
-            ["state", "attempts", "last_http_status", "last_attempt_at", "next_attempt_at"],
-        )
+        for status, done in sorted(by_status.items()):
+            Delivery.objects.filter(pk__in=[d.pk for d, _ in done]).update(
+                state=DELIVERED,
+                attempts=F("attempts") + 1,
+                last_http_status=status,
+                last_attempt_at=max(at for _, at in done),
+                next_attempt_at=None,
+            )
         for webhook_id, (answer, _) in sorted(latest.items()):
             Webhook.objects.filter(pk=webhook_id).update(
                 last_http_status=answer.status,
                 last_http_body=answer.body[:1000],
                 failing_since=None,
             )
+    for delivery, _, _ in results:
+        delivery.state, delivery.attempts = DELIVERED, delivery.attempts + 1
 
 
 def _succeeded(answer: transport.Answer) -> bool:
