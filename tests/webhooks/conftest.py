@@ -2,6 +2,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,7 @@ class Receiver:
     pushes: list[Push] = field(default_factory=list)
     answers: deque = field(default_factory=deque)
     default: tuple[int, dict[str, str]] = (200, {})
+    delay: float = 0.0  # seconds before answering
 
     def answer(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
         for _ in range(times):
@@ -58,6 +60,8 @@ def receiver():
             with lock:
                 rec.pushes.append(Push(dict(self.headers.items()), raw))
                 status, headers = rec.answers.popleft() if rec.answers else rec.default
+            if rec.delay:
+                time.sleep(rec.delay)
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -181,6 +181,36 @@ def test_a_shorter_retry_after_keeps_the_schedule(api, receiver, settings):
     assert (delivery.next_attempt_at - delivery.last_attempt_at).total_seconds() >= 90
 
 
+def test_a_slow_or_unreachable_receiver_is_a_failure(api, receiver, settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [100]
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    register(api, receiver)
+    receiver.delay = 2
+    create_entry(api)
+    deliver()
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts, delivery.last_http_status) == ("pending", 1, None)
+    assert "Timeout" in Webhook.objects.get().last_http_body
+    Webhook.objects.update(url="http://127.0.0.1:1/hook")
+    Delivery.objects.update(next_attempt_at=timezone.now())
+    deliver()
+    delivery.refresh_from_db()
+    # The schedule's one retry was the last.
+    assert (delivery.state, delivery.attempts, delivery.last_http_status) == ("failed", 2, None)
+    assert "ConnectionError" in Webhook.objects.get().last_http_body
+
+
+def test_a_redirect_is_not_followed(api, receiver, settings):
+    settings.WEBHOOK_RETRY_SCHEDULE = [100]
+    register(api, receiver)
+    receiver.answer(307, {"Location": receiver.url})
+    create_entry(api)
+    deliver()
+    assert len(receiver.events()) == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.last_http_status) == ("pending", 307)
+
+
 def test_410_deactivates_the_webhook(api, receiver, administration):
     hook = register(api, receiver)
     receiver.answer(410)
