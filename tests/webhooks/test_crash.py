@@ -84,6 +84,8 @@ def environment(database_url: str) -> dict[str, str]:
         "WEBHOOK_LEASE_SECONDS": "3",
         "WEBHOOK_RETRY_SCHEDULE": "1,1,1",
         "REDIS_URL": "",
+        # The worker is a process of its own, which reads its settings from the environment.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "crash-test-only-not-a-secret",
     }
 
 
