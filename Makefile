@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Local use: debug on (admin static files, readable errors) unless DEBUG is set.
+# Local use: debug on (admin static files, readable errors) unless DEBUG is set. The webhook
+# worker runs beside the server (stopped with it) and may push to receivers on this machine.
 run: export DEBUG ?= true
+run: export WEBHOOK_ALLOW_PRIVATE_HOSTS ?= true
+run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --port $(PORT)
+	$(BIN)/python manage.py deliver_webhooks & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)

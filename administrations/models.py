@@ -86,6 +86,9 @@ class Administration(TimestampedModel):
         help_text="Refuse entries that overlap another entry of the same person "
         "(entries that only touch are fine).",
     )
+    # Whether an active webhook listens (kept by webhooks.services): a write of an
+    # administration without one then costs no webhook lookup at all.
+    webhooks_active = models.BooleanField(default=False, editable=False)
     members = models.ManyToManyField(User, through="Membership", related_name="administrations")
 
     class Meta:

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "invoices",
     "notes",
     "timeentries",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -308,3 +309,19 @@ LOGGING = {
 # How long an Idempotency-Key is remembered (common.idempotency); prune_idempotency_keys removes
 # older ones.
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
+# Webhooks (webhooks/). The retry delays after each failed push, in seconds (Moneybird's: 5 s,
+# 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, 24 h), each with ±10% jitter.
+_RETRY_DEFAULT = "5,300,1800,7200,18000,36000,50400,72000,86400,86400"
+WEBHOOK_RETRY_SCHEDULE = [
+    int(s) for s in env_list("WEBHOOK_RETRY_SCHEDULE", _RETRY_DEFAULT.split(","))
+]
+# Receivers on loopback, private, link-local, ... addresses; off by default (SSRF), on for
+# `make run`.
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# A webhook whose pushes have all failed for this long is deactivated (5 days).
+WEBHOOK_DEACTIVATE_AFTER_SECONDS = env_int("WEBHOOK_DEACTIVATE_AFTER_SECONDS", 5 * 86400)
+# How long a worker holds a claimed delivery before another may take it over.
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+# Scheme and host of this server, for the links inside a webhook's entity (no request there).
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("common.apidocs")),
     path("", include("notes.api.moneybird_events")),
     path("", include("notes.api.expensicat")),
+    path("", include("webhooks.api.moneybird")),
 ]
 
 handler404 = "config.urls.api_not_found"

@@ -39,7 +39,18 @@ def event_record(
         data=data or {},
     )
     event.save(force_insert=True)
+    _push(administration, [event])
     return event
+
+
+def _push(administration: Administration | None, events: list[Event]) -> None:
+    """The webhooks' outbox, filled in the change's transaction. An administration without an
+    active webhook costs nothing more than reading the flag it was loaded with."""
+    if administration is None or not administration.webhooks_active or not events:
+        return
+    from webhooks.services import deliveries_enqueue  # webhooks builds on notes
+
+    deliveries_enqueue(administration=administration, events=events)
 
 
 @transaction.atomic
@@ -145,4 +156,11 @@ def events_record_bulk(
         for entity, data in entries
     ]
     insert_rows(Event, rows)
+    if administration is not None and administration.webhooks_active:
+        _push(administration, [_event(row) for row in rows])
     return len(rows)
+
+
+def _event(row: dict[str, Any]) -> Event:
+    """An inserted event row as the instance event_record would have returned."""
+    return Event(**row)
