@@ -39,6 +39,7 @@ from tests.factories import (
     TokenFactory,
     member,
 )
+from webhooks.models import Delivery, Webhook
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # The apps whose tables the walk compares before and after each request.
@@ -70,7 +71,9 @@ class Route:
     def url(self, values: dict[str, Any]) -> str:
         """The path with `values` put in; checked to resolve back to this route."""
         path = re.sub(r"\(\?P<(\w+)>[^()]*\)", lambda m: str(values[m.group(1)]), self.regex)
-        path = "/" + path.replace(r"(?:\.json)?", "").rstrip("$").replace("\\", "")
+        for suffix in (r"(?:\.json)?", r"(?:\.json|\.csv)?"):
+            path = path.replace(suffix, "")
+        path = "/" + path.rstrip("$").replace("\\", "")
         assert resolve(path).url_name == self.name, (path, self.name)
         return path
 
@@ -172,6 +175,32 @@ class World:
     def note(self, entity: Any) -> Any:
         return self.keep(NoteFactory(entity=entity, actor=self.owner, note=self.text("Note")))
 
+    def webhook(self) -> Any:
+        # Straight to the table: webhook_create would test-push to the URL first.
+        return self.keep(
+            Webhook.objects.create(
+                administration=self.administration,
+                url=f"https://hooks.example.com/{self.text('hook').replace(' ', '-')}",
+                enabled_events=["time_entry"],
+                token=self.marker[:24],
+                secret="0" * 64,
+            )
+        )
+
+    def delivery(self, webhook: Any) -> Any:
+        return self.keep(
+            Delivery.objects.create(
+                webhook=webhook,
+                event_id=1,
+                action="time_entry_created",
+                entity_type="TimeEntry",
+                entity_id=1,
+                body=self.text("body"),
+                idempotency_key=self.text("key").replace(" ", "-"),
+                state=Delivery.State.DELIVERED,
+            )
+        )
+
 
 @dataclass
 class Target:
@@ -227,6 +256,13 @@ RECORDS: dict[str, Callable[[World], Target]] = {
     "mb-project": lambda w: Target(
         {"pk": w.project().pk}, _same_for_patch_and_put({"project": {"name": "Changed"}})
     ),
+    "mb-webhook": lambda w: Target({"pk": w.webhook().pk}),
+    "mb-webhook-activate": lambda w: Target({"pk": w.webhook().pk}),
+    "mb-webhook-deactivate": lambda w: Target({"pk": w.webhook().pk}),
+    "mb-webhook-deliveries": lambda w: Target({"pk": w.webhook().pk}),
+    "mb-webhook-redeliver": lambda w: (
+        lambda hook: Target({"pk": hook.pk, "delivery_id": w.delivery(hook).pk})
+    )(w.webhook()),
     # Expensicat
     "ec-time-entry": lambda w: Target({"pk": w.entry().pk}, {"patch": {"description": "Changed"}}),
     "ec-project": lambda w: Target({"pk": w.project().pk}, {"patch": {"name": "Changed"}}),
@@ -412,6 +448,7 @@ def test_every_list_renders_ids_as_strings(mine, route):
         make()
     mine.note(mine.entry())
     mine.note(mine.contact())
+    mine.webhook()
     url = route.url({"administration_id": mine.administration.pk})
     response = client_for(mine).get(url)
     assert response.status_code == 200, response.content

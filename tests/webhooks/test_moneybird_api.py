@@ -21,7 +21,7 @@ def test_create_answers_the_webhook_with_its_secret_once(api, receiver, administ
     created = register(api, receiver, enabled_events=["time_entry", "project_created"])
     assert created == {
         "id": created["id"],
-        "administration_id": administration.pk,
+        "administration_id": str(administration.pk),
         "url": receiver.url,
         "enabled_events": ["time_entry", "project_created"],
         "last_http_status": 200,

@@ -21,7 +21,7 @@ def render_webhook(webhook: Webhook, *, with_secret: bool = False) -> dict[str, 
     """A webhook as Moneybird renders it; the secret only when it was just made."""
     body = {
         "id": str(webhook.pk),
-        "administration_id": webhook.administration_id,
+        "administration_id": str(webhook.administration_id),
         "url": webhook.url,
         "enabled_events": webhook.enabled_events,
         "last_http_status": webhook.last_http_status,
@@ -58,7 +58,7 @@ def render_delivery(delivery: Delivery) -> dict[str, Any]:
 @extend_schema_serializer(component_name="MoneybirdWebhook")
 class WebhookOutput(serializers.Serializer):
     id = serializers.CharField()
-    administration_id = serializers.IntegerField()
+    administration_id = serializers.CharField()
     url = serializers.URLField()
     enabled_events = serializers.ListField(child=serializers.CharField())
     last_http_status = serializers.IntegerField(allow_null=True)
