@@ -93,14 +93,6 @@ def time_entry_row(administration: Administration, entry_id: int) -> dict | None
     return _rows(time_entries_of(administration).filter(pk=entry_id)).first()
 
 
-def time_entry_rows(administration: Administration, ids: list[int]) -> dict[int, dict]:
-    """Rows of these entries (as time_entry_row reads one) by id, in one query: a bulk write's
-    answer."""
-    if not ids:
-        return {}
-    return {row["id"]: row for row in _rows(time_entries_of(administration).filter(pk__in=ids))}
-
-
 def imported_keys(administration: Administration, source: str, keys: list[str]) -> set[str]:
     """Those of `keys` that an earlier import from `source` stored in this administration.
 

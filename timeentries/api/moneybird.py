@@ -534,8 +534,8 @@ class TimeEntryBulkView(MoneybirdView):
         written = [r for r in outcome.results if isinstance(r, int)]
         rows = (
             {}
-            if outcome.rolled_back or status == 204
-            else time_entry_rows(self.administration, written)
+            if outcome.rolled_back or status == 204 or not written
+            else {row["id"]: row for row in time_entry_rows(self.administration, written)}
         )
         shown = shows_sales_invoices(self.request)
         rendered = {
