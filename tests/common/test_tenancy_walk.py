@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
@@ -440,6 +441,11 @@ def test_the_own_administration_reaches_the_record(mine, route, method):
         assert integer_ids(body) == [], body
 
 
+# The change feed serves only events of committed transactions older than any still running
+# (notes/feed.py) on PostgreSQL.
+COMMITTED_ONLY = {"mb-events", "ec-events"}
+
+
 @pytest.mark.parametrize(
     "route", [r for r in ROUTES if "get" in r.methods and not r.ids], ids=lambda r: r.name
 )
@@ -454,6 +460,8 @@ def test_every_list_renders_ids_as_strings(mine, route):
     assert response.status_code == 200, response.content
     body = response.json()
     assert integer_ids(body) == [], body
+    if route.name in COMMITTED_ONLY and connection.vendor == "postgresql":
+        return  # the test's own transaction is still open: the feed rightly withholds it
     assert body  # the records made are listed: a check over nothing proves nothing
 
 
