@@ -15,6 +15,7 @@ import hashlib
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
@@ -24,7 +25,6 @@ from rest_framework.request import Request
 
 from common.exceptions import BadRequest, Conflict, ValidationFailed
 from common.ids import new_id
-from common.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 UNSAFE = ("POST", "PATCH", "PUT", "DELETE")
@@ -34,6 +34,11 @@ NOT_STORED = (401, 403, 429)
 REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
 # How long a repeat waits for the first request (PostgreSQL) before it is told 409.
 WAIT = "200ms"
+
+
+def _model():
+    # The table belongs to the idempotency app; common imports no app, so it is looked up.
+    return apps.get_model("idempotency", "IdempotencyKey")
 
 
 def ttl() -> timedelta:
@@ -51,11 +56,11 @@ def _key(request: Request) -> str | None:
     return key
 
 
-def _claim(row: IdempotencyKey) -> IdempotencyKey | None:
+def _claim(row: Any) -> Any:
     """Insert `row` unless the key is taken: None when inserted, else the row that has it. A
     concurrent first request holds the unique index entry until it ends: wait for it briefly,
     then Conflict."""
-    IdempotencyKey.objects.filter(
+    _model().objects.filter(
         user_id=row.user_id,
         administration_id=row.administration_id,
         key=row.key,
@@ -67,7 +72,7 @@ def _claim(row: IdempotencyKey) -> IdempotencyKey | None:
             if postgres:
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{WAIT}'")
-            IdempotencyKey.objects.bulk_create([row], ignore_conflicts=True)
+            _model().objects.bulk_create([row], ignore_conflicts=True)
             if postgres:
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
@@ -75,13 +80,13 @@ def _claim(row: IdempotencyKey) -> IdempotencyKey | None:
         raise Conflict(
             f"A request with this {HEADER} is still being processed; retry later", field=HEADER
         ) from None
-    found = IdempotencyKey.objects.get(
+    found = _model().objects.get(
         user_id=row.user_id, administration_id=row.administration_id, key=row.key
     )
     return None if found.pk == row.pk else found
 
 
-def _replay(stored: IdempotencyKey) -> HttpResponse:
+def _replay(stored: Any) -> HttpResponse:
     response = HttpResponse(bytes(stored.body), status=stored.status)
     for name, value in stored.headers.items():
         response[name] = value
@@ -122,7 +127,7 @@ class IdempotentViewMixin:
         return self.response
 
     def _idempotent(self, key: str, handler, request: Request, *args: Any, **kwargs: Any):
-        row = IdempotencyKey(
+        row = _model()(
             id=new_id(),
             user_id=request.user.pk,
             administration_id=self.administration.pk,

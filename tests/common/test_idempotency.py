@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from common.models import IdempotencyKey
+from idempotency.models import IdempotencyKey
 from notes.models import Event
 from tests.conftest import Api
 from tests.expensicat_support import assert_error, ec_api

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from common.idempotency import ttl
-from common.models import IdempotencyKey
+from idempotency.models import IdempotencyKey
 
 
 class Command(BaseCommand):
