@@ -26,6 +26,7 @@ from administrations.selectors import contact_get
 from common.auth import DEFAULT_SCOPES, KNOWN_SCOPES, generate_token, hash_token
 from common.conditional import Precondition
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.limits import max_length
 from notes.services import event_record, notes_delete_for
 
 
@@ -281,7 +282,8 @@ def _token_event(token: ApiToken, action: str, actor: User | None, data: dict[st
     memberships = token.user.memberships.select_related("administration")
     if token.administration_id is not None:
         memberships = memberships.filter(administration_id=token.administration_id)
-    administrations = [m.administration for m in memberships] or [None]
+    administrations: list[Administration | None] = [m.administration for m in memberships]
+    administrations = administrations or [None]
     for administration in administrations:
         event_record(
             administration=administration,
@@ -419,7 +421,7 @@ def _contact_errors(contact: Contact) -> dict[str, list[FieldError]]:
     for field in CONTACT_FIELDS:
         if field == "country":  # its format says more than its length
             continue
-        limit = Contact._meta.get_field(field).max_length
+        limit = max_length(Contact, field)
         if len(getattr(contact, field)) > limit:
             add(field, "too_long", f"is too long (maximum is {limit} characters)")
     if not (contact.company_name or contact.firstname or contact.lastname):
@@ -587,7 +589,7 @@ def _contact_kept_by(contact: Contact) -> list[str]:
 # --- projects -------------------------------------------------------------------------------
 
 PROJECT_FIELDS = ("name", "state", "budget", "contact_id", "hourly_rate", "currency")
-PROJECT_NAME_MAX = Project._meta.get_field("name").max_length
+PROJECT_NAME_MAX = max_length(Project, "name")
 PROJECT_BUDGET_MAX = 2_147_483_647  # a PositiveIntegerField's ceiling on every database
 
 
@@ -841,7 +843,7 @@ def _contact_person_apply(person: ContactPerson, changes: dict[str, Any]) -> dic
     errors: dict[str, list[FieldError]] = {}
     for field in CONTACT_PERSON_FIELDS:
         value = getattr(person, field)
-        limit = ContactPerson._meta.get_field(field).max_length
+        limit = max_length(ContactPerson, field)
         if field in ("firstname", "lastname") and not value:
             errors.setdefault(field, []).append(FieldError("blank", "can't be blank"))
         elif len(value) > limit:

@@ -9,6 +9,7 @@ administrations of different zones shows each row in its own zone (see `local_ti
 
 import json
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -39,7 +40,7 @@ def _app_list(request, app_label=None):
     return sorted(apps, key=lambda app: rank.get(app["app_label"], len(rank)))
 
 
-admin.site.get_app_list = _app_list
+admin.site.get_app_list = _app_list  # type: ignore[method-assign]  # one site, reordered
 
 ADMIN_CSS = "uurwerk/admin.css"
 ADMIN_JS = "uurwerk/admin.js"
@@ -182,7 +183,13 @@ def page_zone(request, administration_param: str = "administration__id__exact"):
     return ZoneInfo(zones.pop()) if len(zones) == 1 else None
 
 
-class ZonedListMixin:
+if TYPE_CHECKING:  # the mixins' super() is the ModelAdmin they are mixed into
+    from django.contrib.admin import ModelAdmin as _AdminBase
+else:
+    _AdminBase = object
+
+
+class ZonedListMixin(_AdminBase):
     """A changelist in its administrations' zone (see page_zone), labelled as such; the
     date drill-down follows it. Rows show `row_time` columns in their own zone."""
 
@@ -251,7 +258,7 @@ def object_zone(model, object_id) -> ZoneInfo | None:
     return ZoneInfo(zone) if zone else None
 
 
-class ZonedFormMixin:
+class ZonedFormMixin(_AdminBase):
     """A change page in its record's administration's zone: read-only times, the form's
     datetimes and their parsing. Labelled under the title."""
 

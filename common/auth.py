@@ -199,7 +199,7 @@ class JWTAuthentication(BearerAuthentication):
 
     def authenticate_bearer(self, request, secret: str):
         try:
-            token = AccessToken(secret)
+            token = AccessToken(secret)  # type: ignore[arg-type]  # takes the encoded str too
             user = SimpleJWTAuthentication().get_user(token)
         except ExpiredTokenError:
             raise exceptions.AuthenticationFailed("Token has expired") from None
@@ -223,7 +223,10 @@ class OAuth2Authentication(BearerAuthentication):
     kind = "oauth"
 
     def authenticate_bearer(self, request, secret: str):
-        user, access_token = DotOAuth2Authentication().authenticate(request) or (None, None)
+        authenticated = DotOAuth2Authentication().authenticate(request)
+        if authenticated is None:
+            raise exceptions.AuthenticationFailed(INVALID)
+        user, access_token = authenticated
         # No user: a client-credentials token, which acts for nobody and so reaches nothing.
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(INVALID)

@@ -48,7 +48,7 @@ def log_unexpected(exc: Exception, context: dict[str, Any], response: Response) 
         exc_info=(type(exc), exc, exc.__traceback__),
         extra={"status_code": 500, "request": getattr(request, "_request", request)},
     )
-    response._has_been_logged = True  # read by django.utils.log.log_response
+    response._has_been_logged = True  # type: ignore[attr-defined]  # read by django.utils.log.log_response
     return response
 
 
@@ -176,7 +176,8 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
     if isinstance(exc, drf.ParseError):
         return _expensicat(400, f"Invalid request body: {exc.detail}")
     if isinstance(exc, drf.Throttled):
-        headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else None
+        wait = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, unstubbed
+        headers = {"Retry-After": str(int(wait))} if wait is not None else None
         return _expensicat(429, str(exc.detail), headers=headers)
     if isinstance(exc, drf.APIException):
         detail = exc.detail

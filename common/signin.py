@@ -11,6 +11,7 @@ What each credential may do is decided in common/auth.py."""
 
 import json
 import secrets
+from typing import cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
@@ -98,7 +99,7 @@ class FormFromJson:
             for key, value in data.items():
                 if value is not None:
                     form[key] = value if isinstance(value, str) else json.dumps(value)
-            request.POST = form
+            request.POST = form  # type: ignore[assignment]  # a QueryDict is what POST holds
         return super().post(request, *args, **kwargs)  # type: ignore[misc]
 
 
@@ -176,8 +177,8 @@ class JwtRefreshView(SessionTokenView):
 
     def post(self, request: Request) -> Response:
         try:
-            refresh = RefreshToken(self.field(request, "refresh"))
-            user = JWTAuthentication().get_user(refresh)
+            refresh = RefreshToken(self.field(request, "refresh"))  # type: ignore[arg-type]  # takes the encoded str too
+            user = cast(User, JWTAuthentication().get_user(refresh))
         except ExpiredTokenError:
             raise exceptions.AuthenticationFailed("Token has expired") from None
         except (TokenError, exceptions.AuthenticationFailed):

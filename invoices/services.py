@@ -63,6 +63,7 @@ def sales_invoice_create(
     _validate(
         administration, number=number, state=state, invoice_date=invoice_date, due_date=due_date
     )
+    assert due_date is not None  # _validate refuses an invoice without one
     contact = contact_get(administration, contact_id, field="contact_id")
     invoice = SalesInvoice(
         administration=administration,

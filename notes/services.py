@@ -1,9 +1,9 @@
 """Writes for notes, and the one function that records audit events."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from django.db import models, transaction
+from django.db import transaction
 
 from administrations.models import Administration, User
 from administrations.selectors import member_get
@@ -14,13 +14,21 @@ from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from notes.models import Event, Note, position_default
 
 
+class Subject(Protocol):
+    """What an event or a note addresses: a model with its Moneybird entity type, or a stand-in
+    carrying the same two values."""
+
+    entity_type: str
+    pk: Any
+
+
 def event_record(
     *,
     administration: Administration | None,
     actor: User | None,
     action: str,
-    entity: models.Model,
-    link: models.Model | None = None,
+    entity: Subject,
+    link: Subject | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append one audit event. Every write service calls this inside its own transaction, so an
@@ -58,7 +66,7 @@ def note_create(
     *,
     administration: Administration,
     actor: User | None,
-    entity: models.Model,
+    entity: Subject,
     note: str | None,
     todo: bool = False,
     assignee_id: int | None = None,
@@ -108,7 +116,7 @@ def note_delete(*, note: Note, actor: User | None) -> None:
 
 
 @transaction.atomic
-def notes_delete_for(*, administration: Administration, entity: models.Model) -> int:
+def notes_delete_for(*, administration: Administration, entity: Subject) -> int:
     """Remove an entity's notes along with the entity (its own destroyed event records that)."""
     deleted, _ = Note.objects.filter(
         administration=administration, subject_type=entity.entity_type, entity_id=entity.pk

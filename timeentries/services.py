@@ -412,9 +412,12 @@ def _with_details(
             setattr(entry, field, related[field])
         elif read is not None:
             setattr(entry, field, getattr(read, field))
-    earlier = (read.events_json or []) if read is not None else []
-    entry.events_json = [*earlier, *(event_row(event) for event in events)]
-    entry.notes_json = (read.notes_json or []) if read is not None else []
+    # events_json and notes_json are annotations (selectors.with_details), not model fields.
+    loaded: Any = read
+    shown: Any = entry
+    earlier = (loaded.events_json or []) if loaded is not None else []
+    shown.events_json = [*earlier, *(event_row(event) for event in events)]
+    shown.notes_json = (loaded.notes_json or []) if loaded is not None else []
     return entry
 
 
@@ -751,7 +754,7 @@ class _Resolver:
         kind: str,
         cache: dict[str, Resolved],
         names: set[str],
-        find: Callable[[set[str]], dict[str, Resolved]],
+        find: Callable[[set[str]], Mapping[str, Resolved]],
         create: Callable[[str], int] | None,
         missing: str,
     ) -> None:
@@ -782,7 +785,7 @@ class _Resolver:
 
     def run(self, rows: list[ImportRow]) -> None:
         administration, actor, lookups = self.administration, self.actor, self.lookups
-        first_name = {}
+        first_name: dict[str, str] = {}
         for row in rows:
             if row.user_email:
                 first_name.setdefault(row.user_email, row.user_name)
@@ -960,7 +963,7 @@ def _import_fresh_rows(
     keys = [key for *_, key in resolved]
     present = imported_keys(administration, source, keys)
     # An export of this same administration names its entries by their own ids.
-    ids = {_as_id(row.source_id) for row, *_ in resolved} - {None}
+    ids = {pk for row, *_ in resolved if (pk := _as_id(row.source_id)) is not None}
     if ids:
         present.update(
             str(pk)
@@ -1068,10 +1071,10 @@ class BulkOutcome:
 
 def _bulk_related(
     administration: Administration, actor: User | None, items: Mapping[int, Mapping[str, Any]]
-) -> dict[int, dict[str, Any] | NotFound]:
+) -> dict[int, dict[str, Any] | NotFound | ValidationFailed]:
     """_resolve_related for many items at once: one query per kind of related id (members,
     contacts, projects) for the whole batch, inside this administration. Per item: its related
-    rows, or the NotFound the single write would raise first."""
+    rows, or the error (NotFound, a blank user) the single write would raise first."""
     wanted: dict[str, set[int]] = {"user": set(), "contact": set(), "project": set()}
     given: dict[int, dict[str, int | None]] = {}
     for index, item in items.items():
@@ -1106,7 +1109,7 @@ def _bulk_related(
         if wanted["project"]
         else {},
     }
-    resolved: dict[int, dict[str, Any] | NotFound] = {}
+    resolved: dict[int, dict[str, Any] | NotFound | ValidationFailed] = {}
     for index, ids in given.items():
         related: dict[str, Any] = {}
         for field in ("user", "contact", "project"):

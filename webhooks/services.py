@@ -40,7 +40,7 @@ def event_names() -> frozenset[str]:
 @cache
 def event_groups() -> frozenset[str]:
     """Every leading run of words of an event name: `time_entry` of time_entry_created."""
-    groups = set()
+    groups: set[str] = set()
     for name in event_names():
         words = name.split("_")
         groups.update("_".join(words[:n]) for n in range(1, len(words)))

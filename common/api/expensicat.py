@@ -4,7 +4,7 @@ credential or the X-Organization-Id header, {"data": ...} bodies, cursor-paged l
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.urls import URLPattern, re_path
 from rest_framework.permissions import SAFE_METHODS
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from administrations.models import Administration, Membership
+from administrations.models import Administration, Membership, User
 from administrations.selectors import administration_for_user, administrations_for_user
 from common.api import reject_null_characters
 from common.errors import expensicat_exception_handler
@@ -57,7 +57,7 @@ def resolve_organization(request: Request) -> Administration:
         chosen = bound
     else:
         # Already filtered by the choke point's own queryset: the only one is the answer.
-        reachable = list(administrations_for_user(user=request.user, token=token)[:2])
+        reachable = list(administrations_for_user(user=cast(User, request.user), token=token)[:2])
         if not reachable:
             raise NotFound("organization", "the user belongs to no organization")
         if len(reachable) > 1:
@@ -68,7 +68,9 @@ def resolve_organization(request: Request) -> Administration:
             )
         return reachable[0]
     try:
-        return administration_for_user(user=request.user, administration_id=chosen, token=token)
+        return administration_for_user(
+            user=cast(User, request.user), administration_id=chosen, token=token
+        )
     except NotFound:
         raise NotFound(ORGANIZATION_HEADER if header is not None else "organization") from None
 
@@ -116,11 +118,11 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     @cached_property
     def role(self) -> str | None:
         """The caller's role in the organization (owner, admin, member), looked up once."""
-        grant = self.request.auth
+        grant: Any = self.request.auth  # an ApiToken or a common.auth.Grant
         if getattr(grant, "administration", None) == self.administration:
             return grant.role  # read with the credential
         memberships = Membership.objects.filter(
-            administration=self.administration, user=self.request.user
+            administration=self.administration, user=cast(User, self.request.user)
         )
         return memberships.values_list("role", flat=True).first()
 

@@ -1,13 +1,13 @@
 """The Moneybird dialect's base view and URL helper."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import URLPattern, re_path
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from administrations.models import Administration
-from administrations.selectors import administration_for_user
+from administrations.models import Administration, User
+from administrations.selectors import Credential, administration_for_user
 from common.api import reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
@@ -42,7 +42,10 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         organization_id = None
         if self.resolves_administration:
             self.administration = administration_for_user(
-                user=request.user, administration_id=kwargs["administration_id"], token=request.auth
+                # Authenticated by now (the authentication classes refuse anonymous requests).
+                user=cast(User, request.user),
+                administration_id=kwargs["administration_id"],
+                token=cast(Credential | None, request.auth),
             )
             organization_id = self.administration.pk
         self.check_rate_limit(request, organization_id)
