@@ -8,6 +8,7 @@ from django.db.models.functions import Concat, Trim
 
 from administrations.models import Administration, Contact, ContactPerson, Project, User
 from common.exceptions import NotFound
+from common.ids import parse_id
 from notes.selectors import ChildrenJSON
 
 
@@ -71,13 +72,10 @@ def _get_or_404(queryset: QuerySet, pk: int | str | None, field: str):
 
 
 def _as_id(value: int | str | None, field: str) -> int:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound(field) from None
-    if not 0 < number < 2**63:
+    pk = parse_id(value)
+    if pk is None:
         raise NotFound(field)
-    return number
+    return pk
 
 
 def contacts_by_name(administration: Administration, names: set[str]) -> dict[str, int]:

@@ -19,7 +19,7 @@ from common.bulk import BULK_MAX
 from common.conditional import Precondition
 from common.db import insert_rows
 from common.exceptions import BadRequest, FieldError, NotFound, ServiceError, ValidationFailed
-from common.ids import new_id
+from common.ids import new_id, parse_id
 from common.limits import (
     DESCRIPTION_MAX_LENGTH,
     TIME_RANGE_MESSAGE,
@@ -179,15 +179,6 @@ def _refuse_overlap(
         raise ValidationFailed.single("started_at", "overlaps", f"overlaps time entry {other}")
 
 
-def _given_id(value: Any) -> int | None:
-    """An id given in input as a number, or None when it cannot be one (it is then not found)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def _not_found(field: str) -> NotFound:
     if field == "sales_invoice":
         return NotFound("sales_invoice_id", INVOICE_NOT_FOUND)
@@ -215,13 +206,13 @@ def _resolve_related(
             if actor is None:
                 raise ValidationFailed.single("user_id", "blank", "can't be blank")
             user_id = actor.pk
-        wanted["user"] = _given_id(user_id)
+        wanted["user"] = parse_id(user_id)
     for field in RELATED_FIELDS[1:]:
         if f"{field}_id" in values:
             if values[f"{field}_id"] is None:
                 nulls.add(field)
             else:
-                wanted[field] = _given_id(values[f"{field}_id"])
+                wanted[field] = parse_id(values[f"{field}_id"])
     person = wanted.get("user") if "user" in wanted else getattr(entry, "user_id", None)
     context = time_entry_write_context(
         administration,
@@ -713,11 +704,6 @@ def _import_key(row: ImportRow, values: dict[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _as_id(text: str) -> int | None:
-    number = int(text) if text.isascii() and text.isdigit() else 0
-    return number if 0 < number < 2**63 else None
-
-
 def _users_by_name(administration: Administration, names: set[str]) -> dict[str, Resolved]:
     found: dict[str, Resolved] = {}
     for name, pk in members_of(administration).filter(name__in=names).values_list("name", "pk"):
@@ -812,12 +798,12 @@ class _Resolver:
             if not row.user_email and row.user_ref and row.user_ref not in lookups.users_by_ref
         }
         if refs:
-            numbers = {_as_id(ref) for ref in refs} - {None}
+            numbers = {parse_id(ref) for ref in refs} - {None}
             members = set(
                 members_of(administration).filter(pk__in=numbers).values_list("pk", flat=True)
             )
             for ref in refs:
-                pk = _as_id(ref)
+                pk = parse_id(ref)
                 lookups.users_by_ref[ref] = pk if pk in members else None
         self.resolve(
             "users",
@@ -963,7 +949,7 @@ def _import_fresh_rows(
     keys = [key for *_, key in resolved]
     present = imported_keys(administration, source, keys)
     # An export of this same administration names its entries by their own ids.
-    ids = {pk for row, *_ in resolved if (pk := _as_id(row.source_id)) is not None}
+    ids = {pk for row, *_ in resolved if (pk := parse_id(row.source_id)) is not None}
     if ids:
         present.update(
             str(pk)
@@ -1084,10 +1070,10 @@ def _bulk_related(
         if user_id is None:
             ids["user"] = getattr(actor, "pk", None)
         else:
-            ids["user"] = _given_id(user_id) or 0
+            ids["user"] = parse_id(user_id) or 0
         for field in ("contact", "project"):
             value = item.get(f"{field}_id")
-            ids[field] = None if value is None else (_given_id(value) or 0)
+            ids[field] = None if value is None else (parse_id(value) or 0)
         for field, pk in ids.items():
             if pk:
                 wanted[field].add(pk)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from administrations.models import Administration, User
 from common.exceptions import ValidationFailed
-from common.ids import new_id
+from common.ids import new_id, render_id
 from notes.entities import entity_renderings
 from notes.models import Event
 from notes.services import event_record
@@ -97,7 +97,7 @@ def payload(
             "webhook_id": str(webhook.pk),
             "webhook_token": webhook.token,
             "entity_type": entity_type,
-            "entity_id": None if entity_id is None else str(entity_id),
+            "entity_id": render_id(entity_id),
             "state": entity.get("state") if isinstance(entity, dict) else None,
             "action": action,
             "entity": entity,

@@ -19,6 +19,7 @@ from administrations.selectors import contact_get, project_get
 from common.api import IdField, validate_input
 from common.api.expensicat import ID, ExpensicatView, expensicat_path, fields_renamed
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
+from common.ids import render_id
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
@@ -33,10 +34,6 @@ from common.timefmt import iso_utc
 PROJECT_KEYSET = Keyset(Project, "id")
 CUSTOMER_KEYSET = Keyset(Contact, "id")
 MEMBER_KEYSET = Keyset(Membership, "id")
-
-
-def _id(value: int | None) -> str | None:
-    return None if value is None else str(value)
 
 
 # --- projects ----------------------------------------------------------------------------------
@@ -71,7 +68,7 @@ def render_project(project: Project) -> dict[str, Any]:
         "id": str(project.pk),
         "organization_id": str(project.administration_id),
         "name": project.name,
-        "customer_id": _id(project.contact_id),
+        "customer_id": render_id(project.contact_id),
         # A string here, as the document types it; a number inside a time entry.
         "hourly_rate": None if project.hourly_rate is None else str(project.hourly_rate),
         "currency": project.currency,

@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 
 from administrations.models import Administration, User
 from common.exceptions import NotFound, ValidationFailed
+from common.ids import parse_id
 
 
 def _describe(field: str, message: str) -> str:
@@ -37,11 +38,11 @@ def service_errors() -> Iterator[None]:
 
 def administration_get(value: object, *, field: str = "administration_id") -> Administration:
     try:
-        pk = int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
         raise CommandError(f"{field}: {value!r} is not a number") from None
-    # Ids are positive 64-bit integers; a larger number would overflow the database column.
-    administration = Administration.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    pk = parse_id(number)
+    administration = Administration.objects.filter(pk=pk).first() if pk is not None else None
     if administration is None:
         raise CommandError(f"{field}: no administration with id {value}")
     return administration

@@ -18,6 +18,7 @@ from common.api import reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
+from common.ids import parse_id
 from common.ratelimit import RateLimitedViewMixin
 
 ORGANIZATION_HEADER = "X-Organization-Id"
@@ -32,9 +33,10 @@ def expensicat_path(route: str, view: Any, name: str) -> URLPattern:
 
 def path_id(value: str) -> int:
     """An id from the URL; anything that cannot be one is not found, like an unknown id."""
-    if value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
-        return int(value)
-    raise NotFound("id")
+    pk = parse_id(value)
+    if pk is None:
+        raise NotFound("id")
+    return pk
 
 
 def resolve_organization(request: Request) -> Administration:

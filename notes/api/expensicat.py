@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from administrations.models import Administration, Contact, Membership, Project
 from common.api.expensicat import ExpensicatView, expensicat_path
 from common.exceptions import BadRequest
+from common.ids import render_id
 from common.openapi import expensicat_page, expensicat_responses
 from common.pagination import CURSOR_LIMIT_DEFAULT, CURSOR_LIMIT_MAX
 from common.timefmt import iso_utc
@@ -108,7 +109,7 @@ def render_feed_item(event: Event, entity: dict[str, Any] | None) -> dict[str, A
         "entity_type": ENTITY_NAMES[event.subject_type],
         "entity_id": str(event.entity_id),
         "action": event.action,
-        "user_id": None if event.user_id is None else str(event.user_id),
+        "user_id": render_id(event.user_id),
         "data": event_data(event),
         "created_at": iso_utc(event.created_at),
         "entity": entity,

@@ -29,6 +29,7 @@ from common.bulk import atomic_flag, bulk_results, given_ids, items_of, query_id
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.errors import expensicat_error_body
 from common.exceptions import NotFound, ServiceError, ValidationFailed
+from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     EXPENSICAT_PAGING,
@@ -155,10 +156,6 @@ ENTRY_PAGE = expensicat_page("ExpensicatTimeEntry", TimeEntryOutput)
 ENTRY_ID = id_parameter("id", "time entry")
 
 
-def _id(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _duration(entry: TimeEntry, now: datetime) -> int:
     """Seconds worked: end (or now, while running) minus start minus pauses."""
     end = entry.ended_at or now
@@ -195,7 +192,7 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
         "id": str(entry.pk),
         "organization_id": str(entry.administration_id),
         "user_id": str(entry.user_id),
-        "project_id": _id(entry.project_id),
+        "project_id": render_id(entry.project_id),
         "start_time": iso_utc(entry.started_at),
         "end_time": iso_utc(entry.ended_at),
         "duration": _duration(entry, now),
@@ -215,7 +212,7 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
         else {
             "id": str(project.pk),
             "name": project.name,
-            "customer_id": _id(project.contact_id),
+            "customer_id": render_id(project.contact_id),
             # A number here (the document's type), a string on /v1/projects.
             "hourly_rate": None if project.hourly_rate is None else float(project.hourly_rate),
             "currency": project.currency,
