@@ -38,9 +38,13 @@ def _blank(field: str) -> ValidationFailed:
 
 
 @transaction.atomic
+@transaction.atomic
 def user_get_or_create(
-    *, email: str, name: str = "", password: str | None = None
+    *, email: str, name: str = "", password: str | None = None, actor: User | None = None
 ) -> tuple[User, bool]:
+    """The user with this email, or a new one (recorded as `user_created`, in no
+    administration: a person exists apart from any membership). An existing user is left as
+    it is."""
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -55,6 +59,14 @@ def user_get_or_create(
     else:
         user.set_unusable_password()
     user.save(force_insert=True)
+    event_record(
+        administration=None,
+        actor=actor,
+        action="user_created",
+        entity=user,
+        # The password, if any, is never recorded, not even hashed.
+        data={"email": user.email, "name": user.name},
+    )
     return user, True
 
 
@@ -158,6 +170,28 @@ def administration_update(
     return current
 
 
+@transaction.atomic
+def administration_suspension_set(
+    *, administration: Administration, actor: User | None, suspended: bool
+) -> Administration:
+    """Suspend an administration (its data stays readable; every write is refused, 402 in the
+    APIs) or reactivate it. Recorded as Moneybird names it: administration_suspended,
+    administration_reactivated. Setting what already holds changes and records nothing."""
+    current = Administration.objects.select_for_update().get(pk=administration.pk)
+    if current.suspended == suspended:
+        return current
+    current.suspended = suspended
+    current.save(update_fields=["suspended"])
+    event_record(
+        administration=current,
+        actor=actor,
+        action="administration_suspended" if suspended else "administration_reactivated",
+        entity=current,
+        data={"suspended": [not suspended, suspended]},
+    )
+    return current
+
+
 def _refuse_existing_overlaps(administration: Administration) -> None:
     """Overlaps cannot be refused from now on while some exist: they would stay, and every
     change of those entries would be refused. FOR UPDATE on the administration (taken by the
@@ -186,7 +220,7 @@ def member_add(
 ) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationFailed.single("role", "inclusion", "must be owner, admin or member")
-    user, _ = user_get_or_create(email=email, name=name, password=password)
+    user, _ = user_get_or_create(email=email, name=name, password=password, actor=actor)
     membership, created = Membership.objects.get_or_create(
         administration=administration, user=user, defaults={"role": role}
     )
@@ -783,12 +817,17 @@ if TYPE_CHECKING:
 
 @transaction.atomic
 def oauth_application_create(
-    *, name: str, redirect_uris: list[str] | tuple[str, ...], confidential: bool = False
+    *,
+    name: str,
+    redirect_uris: list[str] | tuple[str, ...],
+    confidential: bool = False,
+    actor: User | None = None,
 ) -> tuple["AbstractApplication", str | None]:
     """Register an OAuth2 client for the authorization-code flow (PKCE is required of public
     clients). Returns the application and, for a confidential client, its secret: only a hash is
     stored, so this is the one time it can be shown. An application belongs to no administration
-    (its users' consent decides what it reaches), so no audit event is written."""
+    (its users' consent decides what it reaches): its `oauth_application_created` event is in
+    none, like a user's."""
     from oauth2_provider.generators import generate_client_secret
     from oauth2_provider.models import get_application_model
 
@@ -818,7 +857,28 @@ def oauth_application_create(
             }
         ) from None
     application.save()
+    event_record(
+        administration=None,
+        actor=actor,
+        action="oauth_application_created",
+        entity=_OAuthApplicationSubject(application.pk),
+        data={
+            "name": application.name,
+            "client_id": application.client_id,
+            "client_type": application.client_type,
+            "redirect_uris": uris,
+        },
+    )
     return application, secret if confidential else None
+
+
+class _OAuthApplicationSubject:
+    """django-oauth-toolkit's Application, as an event addresses it (it has no entity_type)."""
+
+    entity_type = "OAuthApplication"
+
+    def __init__(self, pk: int):
+        self.pk = pk
 
 
 # --- contact people -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from common.exceptions import (
     PreconditionFailed,
     RateLimited,
     ScopeMissing,
+    Suspended,
     ValidationFailed,
 )
 
@@ -83,6 +84,11 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
             status=412,
             headers={"ETag": exc.current_tag},
         )
+    if isinstance(exc, Suspended):
+        # The shape of Moneybird's documented 402 for an administration's plan ("limit_reached").
+        return Response(
+            {"error": str(exc), "symbolic": {"administration": "suspended"}}, status=402
+        )
     if isinstance(exc, RateLimited):
         return Response(
             {"error": "Retry later", "symbolic": {"rate_limit": "exceeded"}},
@@ -115,6 +121,7 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
 _EXPENSICAT_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
+    402: "PAYMENT_REQUIRED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
@@ -169,6 +176,8 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
         return _expensicat(
             412, str(exc), {"If-Match": ["does not match"]}, headers={"ETag": exc.current_tag}
         )
+    if isinstance(exc, Suspended):
+        return _expensicat(402, str(exc))
     if isinstance(exc, RateLimited):
         return _expensicat(429, str(exc), headers=_rate_limit_headers(exc))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):

@@ -8,10 +8,22 @@ from django.db import transaction
 from administrations.models import Administration, User
 from administrations.selectors import member_get
 from common.db import insert_rows
-from common.exceptions import ValidationFailed
+from common.exceptions import Suspended, ValidationFailed
 from common.ids import new_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from notes.models import Event, Note, position_default
+
+# The only changes a suspended administration records: suspending and reactivating it, and a
+# member's tokens (a person's credentials, not the administration's data: a suspended
+# administration stays readable, which takes a token, and revoking one must always work).
+ALLOWED_WHILE_SUSPENDED = frozenset(
+    {
+        "administration_suspended",
+        "administration_reactivated",
+        "access_token_created",
+        "access_token_revoked",
+    }
+)
 
 
 class Subject(Protocol):
@@ -36,6 +48,14 @@ def event_record(
     a command."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_record must run inside the transaction of the change it records")
+    if (
+        administration is not None
+        and administration.suspended
+        and action not in ALLOWED_WHILE_SUSPENDED
+    ):
+        # Every write records its event here, whoever makes it: so no change of a suspended
+        # administration commits (the APIs refuse it earlier, common.api).
+        raise Suspended()
     event = Event(
         administration=administration,
         user=actor,

@@ -601,12 +601,12 @@ def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
 def time_entry_delete(
     *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
 ) -> None:
-    """Delete the entry and its notes. With a `precondition` (common.conditional.if_match) the
-    entry is read afresh under a lock and checked first."""
+    """Delete the entry and its notes. Only `entry`'s id and administration are used: like
+    update, stop and resume, it is read afresh under a lock (so the event records what is
+    deleted, not what the caller read earlier, and a concurrent delete is NotFound("id")), then
+    checked against the `precondition` (common.conditional.if_match), if any."""
+    entry = _lock(entry)
     if precondition is not None:
-        administration = entry.administration
-        entry = _lock(entry)
-        entry.administration = administration
         precondition(entry)
     administration = entry.administration
     _check_period_lock(administration, entry.started_at)

@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.exceptions import BadRequest, FieldError, ValidationFailed
+from common.exceptions import BadRequest, FieldError, Suspended, ValidationFailed
 from common.flags import parse_flag
 from common.ids import parse_id, render_id
 from common.limits import TIME_RANGE_MESSAGE, time_in_range
@@ -21,6 +21,17 @@ def query_flag(request: Any, name: str, *, default: bool = False) -> bool:
         raise BadRequest(
             f"{name} does not have a valid value", field=name, code="invalid"
         ) from None
+
+
+def refuse_writes_when_suspended(view: Any, request: Any) -> None:
+    """A suspended administration answers reads as before and refuses every write (402), before
+    the view parses anything. A view whose POST only reads (synchronization) says so with
+    `reads_by_post`. The services refuse it too (notes.services.event_record), for the admin
+    and the commands."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "reads_by_post", False):
+        return
+    if view.administration.suspended:
+        raise Suspended()
 
 
 def reject_null_characters(query_params: Any) -> None:

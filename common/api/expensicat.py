@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from administrations.models import Administration, Membership, User
 from administrations.selectors import administration_for_user, administrations_for_user
-from common.api import reject_null_characters
+from common.api import refuse_writes_when_suspended, reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
@@ -112,6 +112,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         super().initial(request, *args, **kwargs)
         reject_null_characters(request.query_params)
         self.administration = resolve_organization(request)
+        refuse_writes_when_suspended(self, request)
         self.check_rate_limit(request, self.administration.pk)
 
     def get_exception_handler(self):

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from administrations.models import Administration, User
 from administrations.selectors import Credential, administration_for_user
-from common.api import reject_null_characters
+from common.api import refuse_writes_when_suspended, reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
 from common.idempotency import IdempotentViewMixin
@@ -48,6 +48,7 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
                 token=cast(Credential | None, request.auth),
             )
             organization_id = self.administration.pk
+            refuse_writes_when_suspended(self, request)
         self.check_rate_limit(request, organization_id)
 
     def get_exception_handler(self):

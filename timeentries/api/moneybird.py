@@ -448,6 +448,7 @@ class TimeEntryResumeView(MoneybirdView):
 
 class TimeEntrySynchronizationView(MoneybirdView):
     required_scopes = ("time_entries",)
+    reads_by_post = True  # POST asks for entries by id; a suspended administration answers it
 
     @extend_schema(
         operation_id="moneybird_time_entries_synchronization_list",

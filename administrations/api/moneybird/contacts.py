@@ -668,6 +668,8 @@ class ContactByCustomerIdView(ContactView):
 
 
 class ContactSynchronizationView(ContactView):
+    reads_by_post = True  # POST asks for contacts by id; a suspended administration answers it
+
     @extend_schema(
         operation_id="moneybird_contacts_synchronization_list",
         summary="List the id and version of every contact",
