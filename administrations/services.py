@@ -25,6 +25,7 @@ from administrations.models import (
 from administrations.selectors import contact_get
 from common.auth import DEFAULT_SCOPES, KNOWN_SCOPES, generate_token, hash_token
 from common.conditional import Precondition
+from common.diff import apply_diff
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.limits import max_length
 from notes.services import event_record, notes_delete_for
@@ -152,12 +153,7 @@ def administration_update(
     current = Administration.objects.select_for_update().get(pk=administration.pk)
     if changes.get("prevent_overlapping_entries") and not current.prevent_overlapping_entries:
         _refuse_existing_overlaps(current)
-    diff = {}
-    for field, value in changes.items():
-        old = getattr(current, field)
-        if old != value:
-            setattr(current, field, value)
-            diff[field] = [_plain(old), _plain(value)]
+    diff = apply_diff(current, changes)
     if diff:
         current.save()
         event_record(
@@ -546,12 +542,7 @@ def contact_update(
     values = _contact_values(current.administration, fields)
     if "archived" in changes:
         values["archived"] = bool(changes["archived"])
-    diff = {}
-    for field, value in values.items():
-        old = getattr(current, field)
-        if old != value:
-            setattr(current, field, value)
-            diff[field] = [_plain(old), _plain(value)]
+    diff = apply_diff(current, values)
     if not diff:
         return current
     _contact_save(current)
@@ -628,7 +619,7 @@ PROJECT_BUDGET_MAX = 2_147_483_647  # a PositiveIntegerField's ceiling on every 
 
 
 def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[Any]]:
-    diff: dict[str, list[Any]] = {}
+    values: dict[str, Any] = {}
     for field, value in changes.items():
         if field not in PROJECT_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a project field")
@@ -663,10 +654,8 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
             value = Decimal(str(value))
             if value < 0:
                 raise ValidationFailed.single("hourly_rate", "invalid", "must not be negative")
-        old = getattr(project, field)
-        if old != value:
-            setattr(project, field, value)
-            diff[field] = [_plain(old), _plain(value)]
+        values[field] = value
+    diff = apply_diff(project, values)
     if "name" in diff:
         clash = Project.objects.filter(
             administration_id=project.administration_id, name__iexact=project.name
@@ -674,16 +663,6 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
         if clash.exists():
             raise ValidationFailed.single("name", "taken", "has already been taken")
     return diff
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int) and value > 2**53:
-        return str(value)  # ids: strings, as the API renders them
-    return value
 
 
 @transaction.atomic
@@ -781,6 +760,7 @@ def user_update(*, user: User, actor: User | None, changes: dict[str, Any]) -> U
 
     current = User.objects.select_for_update().get(pk=user.pk)
     diff: dict[str, list[Any]] = {}
+    values: dict[str, Any] = {}
     for field, value in changes.items():
         if field not in USER_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a field you can change")
@@ -796,11 +776,8 @@ def user_update(*, user: User, actor: User | None, changes: dict[str, Any]) -> U
             current.set_password(value)
             diff["password"] = ["[FILTERED]", "[FILTERED]"]
             continue
-        value = (value or "").strip() if field == "name" else bool(value)
-        old = getattr(current, field)
-        if old != value:
-            setattr(current, field, value)
-            diff[field] = [old, value]
+        values[field] = (value or "").strip() if field == "name" else bool(value)
+    diff.update(apply_diff(current, values))
     if diff:
         current.save()
         event_record(
@@ -889,17 +866,14 @@ CONTACT_PERSON_FIELDS = ("firstname", "lastname", "phone", "email", "department"
 def _contact_person_apply(person: ContactPerson, changes: dict[str, Any]) -> dict[str, list[Any]]:
     """Set the given attributes (text, stripped; None is ""), check the record and give the diff
     as {attribute: [old, new]}; every broken rule is reported together."""
-    diff: dict[str, list[Any]] = {}
+    values: dict[str, str] = {}
     for field, value in changes.items():
         if field not in CONTACT_PERSON_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a contact person field")
         if value is not None and not isinstance(value, str):
             raise ValidationFailed.single(field, "invalid", "must be a string")
-        value = (value or "").strip()
-        old = getattr(person, field)
-        if old != value:
-            setattr(person, field, value)
-            diff[field] = [old, value]
+        values[field] = (value or "").strip()
+    diff = apply_diff(person, values)
     errors: dict[str, list[FieldError]] = {}
     for field in CONTACT_PERSON_FIELDS:
         value = getattr(person, field)

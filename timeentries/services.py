@@ -18,8 +18,9 @@ from administrations.services import contact_create, member_add, project_create
 from common.bulk import BULK_MAX
 from common.conditional import Precondition
 from common.db import insert_rows
+from common.diff import apply_diff
 from common.exceptions import BadRequest, FieldError, NotFound, ServiceError, ValidationFailed
-from common.ids import new_id, parse_id
+from common.ids import new_id, parse_id, render_id
 from common.limits import (
     DESCRIPTION_MAX_LENGTH,
     TIME_RANGE_MESSAGE,
@@ -324,25 +325,23 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
     time_entry_sales_invoice_created. Returns the events recorded. Related rows are compared
     by id, so the ones the entry pointed at need not be loaded."""
     administration = entry.administration
-    diff: dict[str, list[Any]] = {}
-    changed: list[str] = []
+
+    def render(value: Any) -> Any:
+        return _render(value, administration)
+
+    attributes = {f: v for f, v in changes.items() if f not in RELATED_FIELDS}
+    diff = apply_diff(entry, attributes, render=render)
+    changed = list(diff)
     for field, new in changes.items():
-        if field in RELATED_FIELDS:
-            old = getattr(entry, f"{field}_id")
-            if old != (None if new is None else new.pk):
-                diff[f"{field}_id"] = [
-                    None if old is None else str(old),
-                    _render(new, administration),
-                ]
-        elif getattr(entry, field) != new:
-            diff[field] = [
-                _render(getattr(entry, field), administration),
-                _render(new, administration),
-            ]
-        else:
+        # Related rows are compared by id (recorded as `<field>_id`), so the ones the entry
+        # pointed at need not be loaded.
+        if field not in RELATED_FIELDS:
             continue
-        setattr(entry, field, new)
-        changed.append(field)
+        old = getattr(entry, f"{field}_id")
+        if old != (None if new is None else new.pk):
+            diff[f"{field}_id"] = [render_id(old), render(new)]
+            setattr(entry, field, new)
+            changed.append(field)
     if not diff:
         return []
     old_updated_at = entry.updated_at
@@ -353,10 +352,7 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
         starts=starts,
         actor=actor,
     )
-    diff["updated_at"] = [
-        _render(old_updated_at, administration),
-        _render(entry.updated_at, administration),
-    ]
+    diff["updated_at"] = [render(old_updated_at), render(entry.updated_at)]
     events = [
         event_record(
             administration=administration,
