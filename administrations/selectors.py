@@ -55,13 +55,13 @@ def member_get(administration: Administration, user_id: int | str | None, *, fie
 def contact_get(
     administration: Administration, contact_id: int | str | None, *, field: str = "id"
 ) -> Contact:
-    return _get_or_404(Contact.objects.filter(administration=administration), contact_id, field)
+    return _get_or_404(Contact.objects.for_administration(administration), contact_id, field)
 
 
 def project_get(
     administration: Administration, project_id: int | str | None, *, field: str = "id"
 ) -> Project:
-    return _get_or_404(Project.objects.filter(administration=administration), project_id, field)
+    return _get_or_404(Project.objects.for_administration(administration), project_id, field)
 
 
 def _get_or_404(queryset: QuerySet, pk: int | str | None, field: str):
@@ -83,7 +83,7 @@ def contacts_by_name(administration: Administration, names: set[str]) -> dict[st
     "first last"; of several, the active, oldest one. Names that match nothing are left out."""
     person = Trim(Concat("firstname", Value(" "), "lastname", output_field=CharField()))
     matches = list(
-        Contact.objects.filter(administration=administration)
+        Contact.objects.for_administration(administration)
         .annotate(person=person)
         .filter(Q(company_name__in=names) | Q(person__in=names))
         .order_by("archived", "pk")
@@ -137,7 +137,8 @@ def contact_person_get(
     except NotFound:
         raise NotFound(field, message) from None
     found = (
-        ContactPerson.objects.filter(administration=administration, contact_id=contact, pk=person)
+        ContactPerson.objects.for_administration(administration)
+        .filter(contact_id=contact, pk=person)
         .select_related("contact")
         .first()
     )

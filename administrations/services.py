@@ -392,7 +392,7 @@ _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 def _next_customer_id(administration: Administration) -> str:
     numbers = [
         int(c)
-        for c in Contact.objects.filter(administration=administration).values_list(
+        for c in Contact.objects.for_administration(administration).values_list(
             "customer_id", flat=True
         )
         if c.isascii() and c.isdigit()
@@ -477,9 +477,7 @@ def _contact_errors(contact: Contact) -> dict[str, list[FieldError]]:
         for field in _SEPA_REQUIRED:
             if getattr(contact, field) in ("", None):
                 add(field, "blank", "can't be blank")
-    others = Contact.objects.filter(administration_id=contact.administration_id).exclude(
-        pk=contact.pk
-    )
+    others = Contact.objects.for_administration(contact.administration_id).exclude(pk=contact.pk)
     if others.filter(customer_id=contact.customer_id).exists():
         add("customer_id", "taken", "has already been taken")
     if contact.sepa_mandate_id and others.filter(sepa_mandate_id=contact.sepa_mandate_id).exists():

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from common.tenancy import tenancy
+
 admin.site.site_header = "Uurwerk"
 admin.site.site_title = "Uurwerk admin"
 admin.site.index_title = "Time tracking"
@@ -171,7 +173,7 @@ def tuck_away_internals() -> None:
 def page_zone(request, administration_param: str = "administration__id__exact"):
     """The zone of a list page: the filtered administration's, else the one zone all
     administrations share, else None (each row then shows its own). One query."""
-    from administrations.models import Administration
+    Administration = tenancy().Administration
 
     try:
         chosen = int(request.GET.get(administration_param, ""))
@@ -242,7 +244,7 @@ def entity_link(subject_type: str, entity_id) -> str:
 
 def object_zone(model, object_id) -> ZoneInfo | None:
     """The zone of the administration a record belongs to (or is), None without one."""
-    from administrations.models import Administration
+    Administration = tenancy().Administration
 
     try:
         pk = int(object_id)

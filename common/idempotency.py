@@ -91,8 +91,6 @@ def _replay(stored: IdempotencyKey) -> HttpResponse:
 
 if TYPE_CHECKING:  # the mixin's super() is the APIView it is mixed into
     from rest_framework.views import APIView as _ViewBase
-
-    from administrations.models import Administration
 else:
     _ViewBase = object
 
@@ -100,7 +98,7 @@ else:
 class IdempotentViewMixin(_ViewBase):
     """For a dialect's base view (an APIView that sets `self.administration` in initial)."""
 
-    administration: "Administration | None"
+    administration: Any  # the tenant app's Administration (common.tenancy), or None
 
     def dispatch(self, request, *args: Any, **kwargs: Any):
         # DRF's APIView.dispatch, with the handler of a keyed unsafe request run by _idempotent.
@@ -135,7 +133,7 @@ class IdempotentViewMixin(_ViewBase):
     def _idempotent(
         self,
         key: str,
-        administration: "Administration",
+        administration: Any,
         handler,
         request: Request,
         *args: Any,

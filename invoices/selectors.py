@@ -12,7 +12,7 @@ NOT_FOUND_MESSAGE = "no sales invoice with given ID found"
 
 
 def sales_invoices_of(administration: Administration) -> QuerySet:
-    return SalesInvoice.objects.filter(administration=administration)
+    return SalesInvoice.objects.for_administration(administration)
 
 
 def sales_invoice_get(

@@ -35,7 +35,11 @@ def _validate(
     if number is not None:
         if len(number) > 64:
             add("invoice_id", "too_long", "is too long (at most 64)")
-        elif SalesInvoice.objects.filter(administration=administration, invoice_id=number).exists():
+        elif (
+            SalesInvoice.objects.for_administration(administration)
+            .filter(invoice_id=number)
+            .exists()
+        ):
             add("invoice_id", "taken", "has already been taken")
     if due_date is None:
         add("due_date", "blank", "can't be blank")

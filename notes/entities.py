@@ -96,7 +96,7 @@ def _notes(administration: Administration, ids: set[int], base: str) -> dict:
     from notes.api.moneybird import note_as_row, render_note
     from notes.models import Note
 
-    notes = Note.objects.filter(administration=administration, pk__in=ids).order_by()
+    notes = Note.objects.for_administration(administration).filter(pk__in=ids).order_by()
     return {note.pk: render_note(note_as_row(note)) for note in notes}
 
 

@@ -374,7 +374,7 @@ def _lock(entry: TimeEntry, entries: QuerySet | None = None) -> TimeEntry:
     two rows; FOR UPDATE would also hold up the foreign key check of every insert that refers
     to the administration (any entry, event or note of it) until this transaction ends."""
     if entries is None:
-        entries = TimeEntry.objects.filter(administration_id=entry.administration_id)
+        entries = TimeEntry.objects.for_administration(entry.administration_id)
     current = (
         entries.select_for_update(no_key=True)
         .select_related("administration")
@@ -1080,13 +1080,17 @@ def _bulk_related(
         else {},
         "contact": {
             c.pk: c
-            for c in Contact.objects.filter(administration=administration, pk__in=wanted["contact"])
+            for c in Contact.objects.for_administration(administration).filter(
+                pk__in=wanted["contact"]
+            )
         }
         if wanted["contact"]
         else {},
         "project": {
             p.pk: p
-            for p in Project.objects.filter(administration=administration, pk__in=wanted["project"])
+            for p in Project.objects.for_administration(administration).filter(
+                pk__in=wanted["project"]
+            )
         }
         if wanted["project"]
         else {},
@@ -1275,7 +1279,7 @@ def time_entries_delete_bulk(
     if len(ids) > BULK_MAX:
         raise BadRequest(f"At most {BULK_MAX} items per request", field="ids", code="too_many")
     if entries is None:
-        entries = TimeEntry.objects.filter(administration=administration)
+        entries = TimeEntry.objects.for_administration(administration)
     found = {e.pk: e for e in entries.filter(pk__in=[pk for pk in ids if pk is not None])}
 
     def delete(pk: int) -> None:

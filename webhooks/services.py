@@ -236,7 +236,7 @@ def deliveries_enqueue(*, administration: Administration, events: Sequence[Event
     about to be destroyed is rendered while it still exists). Returns the number queued.
     notes.services calls this only for an administration whose webhooks_active is set."""
     webhooks = list(
-        Webhook.objects.filter(administration=administration, deactivated_at__isnull=True)
+        Webhook.objects.for_administration(administration).filter(deactivated_at__isnull=True)
     )
     pairs = [
         (event, webhook)

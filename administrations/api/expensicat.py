@@ -122,7 +122,7 @@ class ProjectListView(ExpensicatView):
     )
     def get(self, request: Request) -> Response:
         page = PROJECT_KEYSET.page_from_request(request)
-        queryset = Project.objects.filter(administration=self.administration)
+        queryset = Project.objects.for_administration(self.administration)
         projects, next_cursor = PROJECT_KEYSET.paginate(queryset.select_related("contact"), page)
         return self.page([render_project(p) for p in projects], next_cursor)
 
@@ -275,7 +275,7 @@ class CustomerListView(ExpensicatView):
     )
     def get(self, request: Request) -> Response:
         page = CUSTOMER_KEYSET.page_from_request(request)
-        queryset = Contact.objects.filter(administration=self.administration)
+        queryset = Contact.objects.for_administration(self.administration)
         contacts, next_cursor = CUSTOMER_KEYSET.paginate(queryset, page)
         return self.page([render_customer(c) for c in contacts], next_cursor)
 
@@ -434,7 +434,7 @@ class MemberListView(ExpensicatView):
     )
     def get(self, request: Request) -> Response:
         page = MEMBER_KEYSET.page_from_request(request)
-        queryset = Membership.objects.filter(administration=self.administration)
+        queryset = Membership.objects.for_administration(self.administration)
         memberships, next_cursor = MEMBER_KEYSET.paginate(queryset.select_related("user"), page)
         return self.page([render_member(m) for m in memberships], next_cursor)
 

@@ -4,7 +4,7 @@ credential or the X-Organization-Id header, {"data": ...} bodies, cursor-paged l
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 from django.urls import URLPattern, re_path
 from rest_framework.permissions import SAFE_METHODS
@@ -12,14 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from administrations.models import Administration, Membership, User
-from administrations.selectors import administration_for_user, administrations_for_user
 from common.api import refuse_writes_when_suspended, reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
 from common.ids import parse_id
 from common.ratelimit import RateLimitedViewMixin
+from common.tenancy import tenancy
 
 ORGANIZATION_HEADER = "X-Organization-Id"
 # Any path segment: an id that is no number is a 404 in this dialect's shape, not the URL
@@ -39,7 +38,7 @@ def path_id(value: str) -> int:
     return pk
 
 
-def resolve_organization(request: Request) -> Administration:
+def resolve_organization(request: Request) -> Any:
     """The organization a request acts on. A credential bound to one (a session JWT's claim, a
     token restricted to an administration) decides; otherwise the user's only membership, and
     with several the X-Organization-Id header must choose. The header may only repeat the bound
@@ -59,7 +58,7 @@ def resolve_organization(request: Request) -> Administration:
         chosen = bound
     else:
         # Already filtered by the choke point's own queryset: the only one is the answer.
-        reachable = list(administrations_for_user(user=cast(User, request.user), token=token)[:2])
+        reachable = list(tenancy().administrations_for_user(user=request.user, token=token)[:2])
         if not reachable:
             raise NotFound("organization", "the user belongs to no organization")
         if len(reachable) > 1:
@@ -70,8 +69,8 @@ def resolve_organization(request: Request) -> Administration:
             )
         return reachable[0]
     try:
-        return administration_for_user(
-            user=cast(User, request.user), administration_id=chosen, token=token
+        return tenancy().administration_for_user(
+            user=request.user, administration_id=chosen, token=token
         )
     except NotFound:
         raise NotFound(ORGANIZATION_HEADER if header is not None else "organization") from None
@@ -101,7 +100,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     rate_limit_dialect = "expensicat"
     read_scopes: tuple[str, ...] = ("entries:read",)
     write_scopes: tuple[str, ...] = ("entries:write",)
-    administration: Administration
+    administration: Any  # an Administration of the tenant app (common.tenancy)
 
     @property
     def required_scopes(self) -> tuple[str, ...]:
@@ -124,15 +123,12 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         grant: Any = self.request.auth  # an ApiToken or a common.auth.Grant
         if getattr(grant, "administration", None) == self.administration:
             return grant.role  # read with the credential
-        memberships = Membership.objects.filter(
-            administration=self.administration, user=cast(User, self.request.user)
-        )
-        return memberships.values_list("role", flat=True).first()
+        return tenancy().member_role(self.administration, self.request.user)
 
     @property
     def sees_everyone(self) -> bool:
         """Owners and admins see the whole organization's records; members only their own."""
-        return self.role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+        return self.role in tenancy().ELEVATED_ROLES
 
     def body(self, request: Request) -> dict[str, Any]:
         if not isinstance(request.data, dict):

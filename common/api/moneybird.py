@@ -1,18 +1,17 @@
 """The Moneybird dialect's base view and URL helper."""
 
-from typing import Any, cast
+from typing import Any
 
 from django.urls import URLPattern, re_path
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from administrations.models import Administration, User
-from administrations.selectors import Credential, administration_for_user
 from common.api import refuse_writes_when_suspended, reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
 from common.idempotency import IdempotentViewMixin
 from common.ratelimit import RateLimitedViewMixin
+from common.tenancy import tenancy
 
 ID = r"\d{1,19}"
 
@@ -32,7 +31,7 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     rate_limit_dialect = "moneybird"
 
     required_scopes: tuple[str, ...] = ("time_entries",)
-    administration: Administration
+    administration: Any  # an Administration of the tenant app (common.tenancy)
     # False only for the routes without an administration in the URL (/administrations).
     resolves_administration: bool = True
 
@@ -41,11 +40,8 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         reject_null_characters(request.query_params)
         organization_id = None
         if self.resolves_administration:
-            self.administration = administration_for_user(
-                # Authenticated by now (the authentication classes refuse anonymous requests).
-                user=cast(User, request.user),
-                administration_id=kwargs["administration_id"],
-                token=cast(Credential | None, request.auth),
+            self.administration = tenancy().administration_for_user(
+                user=request.user, administration_id=kwargs["administration_id"], token=request.auth
             )
             organization_id = self.administration.pk
             refuse_writes_when_suspended(self, request)

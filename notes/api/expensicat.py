@@ -50,21 +50,21 @@ def _time_entries(administration: Administration, ids: set[int], role: str | Non
 def _projects(administration: Administration, ids: set[int], role: str | None) -> dict:
     from administrations.api.expensicat import render_project
 
-    projects = Project.objects.filter(administration=administration, pk__in=ids)
+    projects = Project.objects.for_administration(administration).filter(pk__in=ids)
     return {p.pk: render_project(p) for p in projects.select_related("contact").order_by()}
 
 
 def _customers(administration: Administration, ids: set[int], role: str | None) -> dict:
     from administrations.api.expensicat import render_customer
 
-    contacts = Contact.objects.filter(administration=administration, pk__in=ids).order_by()
+    contacts = Contact.objects.for_administration(administration).filter(pk__in=ids).order_by()
     return {contact.pk: render_customer(contact) for contact in contacts}
 
 
 def _members(administration: Administration, ids: set[int], role: str | None) -> dict:
     from administrations.api.expensicat import render_member
 
-    memberships = Membership.objects.filter(administration=administration, user_id__in=ids)
+    memberships = Membership.objects.for_administration(administration).filter(user_id__in=ids)
     return {m.user_id: render_member(m) for m in memberships.select_related("user").order_by()}
 
 

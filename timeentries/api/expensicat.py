@@ -1,9 +1,9 @@
 """Expensicat's /api/v1/time-entries, over timeentries.services."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.models import Membership
+from administrations.models import User
 from common.api import IdField, TimestampField, validate_input
 from common.api.expensicat import (
     ID,
@@ -44,7 +44,10 @@ from common.timefmt import iso_utc
 from timeentries import services
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.models import TimeEntry
-from timeentries.selectors import time_entries_of
+from timeentries.selectors import (
+    time_entries_changeable,
+    time_entries_visible,
+)
 
 # Expensicat's names for the services' fields (input keys, and error details).
 FIELD_NAMES = {"started_at": "start_time", "ended_at": "end_time"}
@@ -229,11 +232,9 @@ class TimeEntryView(ExpensicatView):
     write_scopes = ("entries:write",)
 
     def visible(self) -> QuerySet:
-        """The entries the caller may see: the organization's, or only their own for a member."""
-        queryset = time_entries_of(self.administration)
-        if not self.sees_everyone:
-            queryset = queryset.filter(user=self.request.user)
-        return queryset
+        return time_entries_visible(
+            self.administration, cast(User, self.request.user), sees_everyone=self.sees_everyone
+        )
 
     def entry_or_404(self, pk: str) -> TimeEntry:
         entry = self.visible().select_related(*_related()).filter(pk=path_id(pk)).first()
@@ -245,15 +246,7 @@ class TimeEntryView(ExpensicatView):
         return render_time_entry(entry, now=timezone.now())
 
     def changeable(self) -> QuerySet:
-        """visible() for a write service to lock the entry from: the caller's role is looked
-        up inside that same query (members change only their own entries)."""
-        user = self.request.user
-        elevated = Membership.objects.filter(
-            administration=self.administration,
-            user=user,
-            role__in=(Membership.Role.OWNER, Membership.Role.ADMIN),
-        )
-        return time_entries_of(self.administration).filter(Q(user=user) | Q(Exists(elevated)))
+        return time_entries_changeable(self.administration, cast(User, self.request.user))
 
 
 class TimeEntryListView(TimeEntryView):

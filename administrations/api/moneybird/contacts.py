@@ -247,7 +247,7 @@ def _pk(value: str) -> int:
 
 def contacts_of(administration: Administration, *, archived: bool = True) -> QuerySet:
     """The administration's contacts; archived ones only when `archived`."""
-    queryset = Contact.objects.filter(administration=administration)
+    queryset = Contact.objects.for_administration(administration)
     return queryset if archived else queryset.filter(archived=False)
 
 

@@ -112,7 +112,7 @@ def render_project(project: Project) -> dict[str, Any]:
 
 
 def projects_of(administration: Administration) -> QuerySet:
-    return Project.objects.filter(administration=administration)
+    return Project.objects.for_administration(administration)
 
 
 def _page(request: Request) -> Page:

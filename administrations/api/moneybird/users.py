@@ -117,7 +117,7 @@ class UserListView(MoneybirdView):
         # Every flag is checked; only include_inactive can change who is listed.
         flags = {name: query_flag(request, name) for name in FLAGS}
         memberships = (
-            Membership.objects.filter(administration=self.administration)
+            Membership.objects.for_administration(self.administration)
             .select_related("user")
             .order_by("created_at", "id")
         )
