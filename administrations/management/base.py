@@ -49,8 +49,9 @@ def administration_get(value: object, *, field: str = "administration_id") -> Ad
 
 
 def email_clean(value: object, *, field: str = "email") -> str:
-    """The address, stripped and lower-cased. Stricter than the services' own check (which only
-    asks for an "@"), so that a typo on the command line is caught before anything is written."""
+    """The address, stripped and lower-cased, checked as user_get_or_create checks it (Django's
+    validate_email); checked here first so that the error names the option (--owner, ...) and
+    quotes the address as typed."""
     email = str(value or "").strip().lower()
     try:
         validate_email(email)

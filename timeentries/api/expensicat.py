@@ -59,15 +59,11 @@ KEYSET = Keyset(TimeEntry, "-started_at", "id")
 
 def with_related(queryset: QuerySet) -> QuerySet:
     """Entries with the related rows render_time_entry reads joined."""
-    return queryset.select_related(*_related())
+    return queryset.select_related(*RELATED)
 
 
-def _related() -> list[str]:
-    related = ["user", "project", "project__contact"]
-    # Joined once TimeEntry.sales_invoice exists (see _render_invoice).
-    if any(f.name == "sales_invoice" for f in TimeEntry._meta.get_fields()):
-        related.append("sales_invoice")
-    return related
+# What render_time_entry reads of an entry's related rows, joined in the entry's own query.
+RELATED = ("user", "project", "project__contact", "sales_invoice")
 
 
 @extend_schema_serializer(component_name="ExpensicatTimeEntryCreateInput")
@@ -165,13 +161,9 @@ def _duration(entry: TimeEntry, now: datetime) -> int:
     return max(0, int((end - entry.started_at).total_seconds()) - entry.paused_duration)
 
 
-# --- invoice: TimeEntry.sales_invoice (invoices.SalesInvoice) ----------------------------------
-
-
 def _render_invoice(entry: TimeEntry) -> dict[str, Any] | None:
-    """The entry's invoice, or None. Read through getattr so that this dialect also runs on a
-    schema without TimeEntry.sales_invoice (then every entry renders invoice_id/invoice null)."""
-    invoice = getattr(entry, "sales_invoice", None)
+    """The entry's invoice (invoices.SalesInvoice), or None."""
+    invoice = entry.sales_invoice
     if invoice is None:
         return None
     return {
@@ -183,11 +175,8 @@ def _render_invoice(entry: TimeEntry) -> dict[str, Any] | None:
     }
 
 
-# -------------------------------------------------------------------------------------------------
-
-
 def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
-    """One entry as Expensicat renders it; `entry` has _related() joined."""
+    """One entry as Expensicat renders it; `entry` has RELATED joined."""
     user, project = entry.user, entry.project
     invoice = _render_invoice(entry)
     customer = project.contact if project is not None else None
@@ -237,7 +226,7 @@ class TimeEntryView(ExpensicatView):
         )
 
     def entry_or_404(self, pk: str) -> TimeEntry:
-        entry = self.visible().select_related(*_related()).filter(pk=path_id(pk)).first()
+        entry = self.visible().select_related(*RELATED).filter(pk=path_id(pk)).first()
         if entry is None:
             raise NotFound("id")
         return entry
@@ -279,7 +268,7 @@ class TimeEntryListView(TimeEntryView):
             user=request.user,
             sees_everyone=self.sees_everyone,
         )
-        entries, next_cursor = KEYSET.paginate(filterset.qs.select_related(*_related()), page)
+        entries, next_cursor = KEYSET.paginate(filterset.qs.select_related(*RELATED), page)
         now = timezone.now()
         return self.page([render_time_entry(e, now=now) for e in entries], next_cursor)
 
@@ -414,7 +403,7 @@ class TimeEntryBulkView(TimeEntryView):
         rendered = {}
         if written and status != 204 and not outcome.rolled_back:
             now = timezone.now()
-            queryset = self.visible().select_related(*_related()).filter(pk__in=written)
+            queryset = self.visible().select_related(*RELATED).filter(pk__in=written)
             rendered = {e.pk: render_time_entry(e, now=now) for e in queryset}
         results = bulk_results(
             self,
