@@ -64,6 +64,10 @@ def project_get(
     return _get_or_404(Project.objects.for_administration(administration), project_id, field)
 
 
+def projects_of(administration: Administration) -> QuerySet:
+    return Project.objects.for_administration(administration)
+
+
 def _get_or_404(queryset: QuerySet, pk: int | str | None, field: str):
     record = queryset.filter(pk=_as_id(pk, field)).first()
     if record is None:

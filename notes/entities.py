@@ -75,7 +75,8 @@ def _contacts(administration: Administration, ids: set[int], base: str) -> dict:
 
 
 def _projects(administration: Administration, ids: set[int], base: str) -> dict:
-    from administrations.api.moneybird.projects import projects_of, render_project
+    from administrations.api.moneybird.projects import render_project
+    from administrations.selectors import projects_of
 
     projects = projects_of(administration).filter(pk__in=ids).order_by()
     return {project.pk: render_project(project) for project in projects}
