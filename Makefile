@@ -7,7 +7,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test smoke lint format install
+.PHONY: run test smoke lint typecheck format install
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,6 +41,12 @@ smoke: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with the Django and DRF plugins over common/ and every services/selectors module
+# ([tool.mypy] in pyproject.toml says which). The plugin loads the settings: DEBUG spares a
+# SECRET_KEY.
+typecheck: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -261,7 +261,7 @@ class UserAdmin(ScopedAutocomplete, ServiceAdmin):
 
     def service_create(self, request, values):
         user, created = services.user_get_or_create(
-            email=values.pop("email"), name=values.pop("name")
+            email=values.pop("email"), name=values.pop("name"), actor=request.user
         )
         if not created:
             raise ValidationFailed.single("email", "taken", "has already been taken")
@@ -352,6 +352,7 @@ class AdministrationAdmin(ServiceAdmin):
     )
     readonly_fields = ("suspended", "created_at", "bookkeeping", "latest_events")
     inlines = (MembershipInline,)
+    actions = ("suspend", "reactivate")
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -366,6 +367,23 @@ class AdministrationAdmin(ServiceAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # no service deletes a tenant; a delete here would cascade unaudited
+
+    @admin.action(description="Suspend selected administrations (read-only)")
+    def suspend(self, request, queryset):
+        self._set_suspended(request, queryset, suspended=True)
+
+    @admin.action(description="Reactivate selected administrations")
+    def reactivate(self, request, queryset):
+        self._set_suspended(request, queryset, suspended=False)
+
+    def _set_suspended(self, request, queryset, *, suspended: bool) -> None:
+        changed = queryset.exclude(suspended=suspended)
+        for administration in changed:
+            services.administration_suspension_set(
+                administration=administration, actor=request.user, suspended=suspended
+            )
+        verb = "Suspended" if suspended else "Reactivated"
+        self.message_user(request, f"{verb} {len(changed)} administration(s).", messages.SUCCESS)
 
     @admin.display(description="bookkeeping")
     def bookkeeping(self, obj):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from common.models import IdField, TimestampedModel
+from common.querysets import TenantManager
 
 
 def validate_time_zone(value: str) -> None:
@@ -116,6 +117,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TenantManager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -191,6 +194,8 @@ class Contact(TimestampedModel):
     si_identifier_type = models.CharField(max_length=16, blank=True)
     archived = models.BooleanField(default=False)
 
+    objects = TenantManager()
+
     class Meta:
         ordering = ["company_name", "lastname", "id"]
         constraints = [
@@ -239,6 +244,8 @@ class Project(TimestampedModel):
         max_digits=12, decimal_places=2, null=True, blank=True, default=None
     )
     currency = models.CharField(max_length=3, default="EUR")
+
+    objects = TenantManager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -304,6 +311,8 @@ class ContactPerson(TimestampedModel):
     phone = models.CharField(max_length=64, blank=True)
     email = models.EmailField(blank=True)
     department = models.CharField(max_length=255, blank=True)
+
+    objects = TenantManager()
 
     class Meta:
         ordering = ["contact", "id"]

@@ -8,6 +8,7 @@ from django.db.models.functions import Concat, Trim
 
 from administrations.models import Administration, Contact, ContactPerson, Project, User
 from common.exceptions import NotFound
+from common.ids import parse_id
 from notes.selectors import ChildrenJSON
 
 
@@ -54,13 +55,17 @@ def member_get(administration: Administration, user_id: int | str | None, *, fie
 def contact_get(
     administration: Administration, contact_id: int | str | None, *, field: str = "id"
 ) -> Contact:
-    return _get_or_404(Contact.objects.filter(administration=administration), contact_id, field)
+    return _get_or_404(Contact.objects.for_administration(administration), contact_id, field)
 
 
 def project_get(
     administration: Administration, project_id: int | str | None, *, field: str = "id"
 ) -> Project:
-    return _get_or_404(Project.objects.filter(administration=administration), project_id, field)
+    return _get_or_404(Project.objects.for_administration(administration), project_id, field)
+
+
+def projects_of(administration: Administration) -> QuerySet:
+    return Project.objects.for_administration(administration)
 
 
 def _get_or_404(queryset: QuerySet, pk: int | str | None, field: str):
@@ -71,13 +76,10 @@ def _get_or_404(queryset: QuerySet, pk: int | str | None, field: str):
 
 
 def _as_id(value: int | str | None, field: str) -> int:
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound(field) from None
-    if not 0 < number < 2**63:
+    pk = parse_id(value)
+    if pk is None:
         raise NotFound(field)
-    return number
+    return pk
 
 
 def contacts_by_name(administration: Administration, names: set[str]) -> dict[str, int]:
@@ -85,7 +87,7 @@ def contacts_by_name(administration: Administration, names: set[str]) -> dict[st
     "first last"; of several, the active, oldest one. Names that match nothing are left out."""
     person = Trim(Concat("firstname", Value(" "), "lastname", output_field=CharField()))
     matches = list(
-        Contact.objects.filter(administration=administration)
+        Contact.objects.for_administration(administration)
         .annotate(person=person)
         .filter(Q(company_name__in=names) | Q(person__in=names))
         .order_by("archived", "pk")
@@ -139,7 +141,8 @@ def contact_person_get(
     except NotFound:
         raise NotFound(field, message) from None
     found = (
-        ContactPerson.objects.filter(administration=administration, contact_id=contact, pk=person)
+        ContactPerson.objects.for_administration(administration)
+        .filter(contact_id=contact, pk=person)
         .select_related("contact")
         .first()
     )

@@ -25,7 +25,9 @@ from administrations.models import (
 from administrations.selectors import contact_get
 from common.auth import DEFAULT_SCOPES, KNOWN_SCOPES, generate_token, hash_token
 from common.conditional import Precondition
+from common.diff import apply_diff
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.limits import max_length
 from notes.services import event_record, notes_delete_for
 
 
@@ -37,9 +39,13 @@ def _blank(field: str) -> ValidationFailed:
 
 
 @transaction.atomic
+@transaction.atomic
 def user_get_or_create(
-    *, email: str, name: str = "", password: str | None = None
+    *, email: str, name: str = "", password: str | None = None, actor: User | None = None
 ) -> tuple[User, bool]:
+    """The user with this email, or a new one (recorded as `user_created`, in no
+    administration: a person exists apart from any membership). An existing user is left as
+    it is."""
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -54,6 +60,14 @@ def user_get_or_create(
     else:
         user.set_unusable_password()
     user.save(force_insert=True)
+    event_record(
+        administration=None,
+        actor=actor,
+        action="user_created",
+        entity=user,
+        # The password, if any, is never recorded, not even hashed.
+        data={"email": user.email, "name": user.name},
+    )
     return user, True
 
 
@@ -139,12 +153,7 @@ def administration_update(
     current = Administration.objects.select_for_update().get(pk=administration.pk)
     if changes.get("prevent_overlapping_entries") and not current.prevent_overlapping_entries:
         _refuse_existing_overlaps(current)
-    diff = {}
-    for field, value in changes.items():
-        old = getattr(current, field)
-        if old != value:
-            setattr(current, field, value)
-            diff[field] = [_plain(old), _plain(value)]
+    diff = apply_diff(current, changes)
     if diff:
         current.save()
         event_record(
@@ -154,6 +163,28 @@ def administration_update(
             entity=current,
             data=diff,
         )
+    return current
+
+
+@transaction.atomic
+def administration_suspension_set(
+    *, administration: Administration, actor: User | None, suspended: bool
+) -> Administration:
+    """Suspend an administration (its data stays readable; every write is refused, 402 in the
+    APIs) or reactivate it. Recorded as Moneybird names it: administration_suspended,
+    administration_reactivated. Setting what already holds changes and records nothing."""
+    current = Administration.objects.select_for_update().get(pk=administration.pk)
+    if current.suspended == suspended:
+        return current
+    current.suspended = suspended
+    current.save(update_fields=["suspended"])
+    event_record(
+        administration=current,
+        actor=actor,
+        action="administration_suspended" if suspended else "administration_reactivated",
+        entity=current,
+        data={"suspended": [not suspended, suspended]},
+    )
     return current
 
 
@@ -185,7 +216,7 @@ def member_add(
 ) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationFailed.single("role", "inclusion", "must be owner, admin or member")
-    user, _ = user_get_or_create(email=email, name=name, password=password)
+    user, _ = user_get_or_create(email=email, name=name, password=password, actor=actor)
     membership, created = Membership.objects.get_or_create(
         administration=administration, user=user, defaults={"role": role}
     )
@@ -281,7 +312,8 @@ def _token_event(token: ApiToken, action: str, actor: User | None, data: dict[st
     memberships = token.user.memberships.select_related("administration")
     if token.administration_id is not None:
         memberships = memberships.filter(administration_id=token.administration_id)
-    administrations = [m.administration for m in memberships] or [None]
+    administrations: list[Administration | None] = [m.administration for m in memberships]
+    administrations = administrations or [None]
     for administration in administrations:
         event_record(
             administration=administration,
@@ -360,7 +392,7 @@ _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?")
 def _next_customer_id(administration: Administration) -> str:
     numbers = [
         int(c)
-        for c in Contact.objects.filter(administration=administration).values_list(
+        for c in Contact.objects.for_administration(administration).values_list(
             "customer_id", flat=True
         )
         if c.isascii() and c.isdigit()
@@ -419,7 +451,7 @@ def _contact_errors(contact: Contact) -> dict[str, list[FieldError]]:
     for field in CONTACT_FIELDS:
         if field == "country":  # its format says more than its length
             continue
-        limit = Contact._meta.get_field(field).max_length
+        limit = max_length(Contact, field)
         if len(getattr(contact, field)) > limit:
             add(field, "too_long", f"is too long (maximum is {limit} characters)")
     if not (contact.company_name or contact.firstname or contact.lastname):
@@ -445,9 +477,7 @@ def _contact_errors(contact: Contact) -> dict[str, list[FieldError]]:
         for field in _SEPA_REQUIRED:
             if getattr(contact, field) in ("", None):
                 add(field, "blank", "can't be blank")
-    others = Contact.objects.filter(administration_id=contact.administration_id).exclude(
-        pk=contact.pk
-    )
+    others = Contact.objects.for_administration(contact.administration_id).exclude(pk=contact.pk)
     if others.filter(customer_id=contact.customer_id).exists():
         add("customer_id", "taken", "has already been taken")
     if contact.sepa_mandate_id and others.filter(sepa_mandate_id=contact.sepa_mandate_id).exists():
@@ -510,12 +540,7 @@ def contact_update(
     values = _contact_values(current.administration, fields)
     if "archived" in changes:
         values["archived"] = bool(changes["archived"])
-    diff = {}
-    for field, value in values.items():
-        old = getattr(current, field)
-        if old != value:
-            setattr(current, field, value)
-            diff[field] = [_plain(old), _plain(value)]
+    diff = apply_diff(current, values)
     if not diff:
         return current
     _contact_save(current)
@@ -587,12 +612,12 @@ def _contact_kept_by(contact: Contact) -> list[str]:
 # --- projects -------------------------------------------------------------------------------
 
 PROJECT_FIELDS = ("name", "state", "budget", "contact_id", "hourly_rate", "currency")
-PROJECT_NAME_MAX = Project._meta.get_field("name").max_length
+PROJECT_NAME_MAX = max_length(Project, "name")
 PROJECT_BUDGET_MAX = 2_147_483_647  # a PositiveIntegerField's ceiling on every database
 
 
 def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[Any]]:
-    diff: dict[str, list[Any]] = {}
+    values: dict[str, Any] = {}
     for field, value in changes.items():
         if field not in PROJECT_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a project field")
@@ -627,10 +652,8 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
             value = Decimal(str(value))
             if value < 0:
                 raise ValidationFailed.single("hourly_rate", "invalid", "must not be negative")
-        old = getattr(project, field)
-        if old != value:
-            setattr(project, field, value)
-            diff[field] = [_plain(old), _plain(value)]
+        values[field] = value
+    diff = apply_diff(project, values)
     if "name" in diff:
         clash = Project.objects.filter(
             administration_id=project.administration_id, name__iexact=project.name
@@ -638,16 +661,6 @@ def _project_apply(project: Project, changes: dict[str, Any]) -> dict[str, list[
         if clash.exists():
             raise ValidationFailed.single("name", "taken", "has already been taken")
     return diff
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int) and value > 2**53:
-        return str(value)  # ids: strings, as the API renders them
-    return value
 
 
 @transaction.atomic
@@ -745,6 +758,7 @@ def user_update(*, user: User, actor: User | None, changes: dict[str, Any]) -> U
 
     current = User.objects.select_for_update().get(pk=user.pk)
     diff: dict[str, list[Any]] = {}
+    values: dict[str, Any] = {}
     for field, value in changes.items():
         if field not in USER_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a field you can change")
@@ -760,11 +774,8 @@ def user_update(*, user: User, actor: User | None, changes: dict[str, Any]) -> U
             current.set_password(value)
             diff["password"] = ["[FILTERED]", "[FILTERED]"]
             continue
-        value = (value or "").strip() if field == "name" else bool(value)
-        old = getattr(current, field)
-        if old != value:
-            setattr(current, field, value)
-            diff[field] = [old, value]
+        values[field] = (value or "").strip() if field == "name" else bool(value)
+    diff.update(apply_diff(current, values))
     if diff:
         current.save()
         event_record(
@@ -781,12 +792,17 @@ if TYPE_CHECKING:
 
 @transaction.atomic
 def oauth_application_create(
-    *, name: str, redirect_uris: list[str] | tuple[str, ...], confidential: bool = False
+    *,
+    name: str,
+    redirect_uris: list[str] | tuple[str, ...],
+    confidential: bool = False,
+    actor: User | None = None,
 ) -> tuple["AbstractApplication", str | None]:
     """Register an OAuth2 client for the authorization-code flow (PKCE is required of public
     clients). Returns the application and, for a confidential client, its secret: only a hash is
     stored, so this is the one time it can be shown. An application belongs to no administration
-    (its users' consent decides what it reaches), so no audit event is written."""
+    (its users' consent decides what it reaches): its `oauth_application_created` event is in
+    none, like a user's."""
     from oauth2_provider.generators import generate_client_secret
     from oauth2_provider.models import get_application_model
 
@@ -816,7 +832,28 @@ def oauth_application_create(
             }
         ) from None
     application.save()
+    event_record(
+        administration=None,
+        actor=actor,
+        action="oauth_application_created",
+        entity=_OAuthApplicationSubject(application.pk),
+        data={
+            "name": application.name,
+            "client_id": application.client_id,
+            "client_type": application.client_type,
+            "redirect_uris": uris,
+        },
+    )
     return application, secret if confidential else None
+
+
+class _OAuthApplicationSubject:
+    """django-oauth-toolkit's Application, as an event addresses it (it has no entity_type)."""
+
+    entity_type = "OAuthApplication"
+
+    def __init__(self, pk: int):
+        self.pk = pk
 
 
 # --- contact people -----------------------------------------------------------------------------
@@ -827,21 +864,18 @@ CONTACT_PERSON_FIELDS = ("firstname", "lastname", "phone", "email", "department"
 def _contact_person_apply(person: ContactPerson, changes: dict[str, Any]) -> dict[str, list[Any]]:
     """Set the given attributes (text, stripped; None is ""), check the record and give the diff
     as {attribute: [old, new]}; every broken rule is reported together."""
-    diff: dict[str, list[Any]] = {}
+    values: dict[str, str] = {}
     for field, value in changes.items():
         if field not in CONTACT_PERSON_FIELDS:
             raise ValidationFailed.single(field, "unknown", "is not a contact person field")
         if value is not None and not isinstance(value, str):
             raise ValidationFailed.single(field, "invalid", "must be a string")
-        value = (value or "").strip()
-        old = getattr(person, field)
-        if old != value:
-            setattr(person, field, value)
-            diff[field] = [old, value]
+        values[field] = (value or "").strip()
+    diff = apply_diff(person, values)
     errors: dict[str, list[FieldError]] = {}
     for field in CONTACT_PERSON_FIELDS:
         value = getattr(person, field)
-        limit = ContactPerson._meta.get_field(field).max_length
+        limit = max_length(ContactPerson, field)
         if field in ("firstname", "lastname") and not value:
             errors.setdefault(field, []).append(FieldError("blank", "can't be blank"))
         elif len(value) > limit:

@@ -42,7 +42,8 @@ import psycopg
 from psycopg.types.json import set_json_loads
 
 from common.filterstring import FilterSyntaxError, parse_filter
-from common.ids import new_id
+from common.flags import parse_flag
+from common.ids import new_id, parse_id
 from common.periods import PeriodError, parse_day, resolve_period
 from common.timefmt import floor_minute, iso_local, parse_datetime
 
@@ -279,9 +280,10 @@ class App:
             sql = AUTH.replace("%(administration)s", "t.administration_id")
             rows = self.query(cursor, sql, params)
         else:
-            if not administration.isdigit() or not 0 < int(administration) < 2**63:
+            pk = parse_id(administration)
+            if pk is None:
                 raise Answer(404, "record not found")
-            params["administration"] = int(administration)
+            params["administration"] = pk
             rows = self.query(cursor, AUTH, params)
         if not rows:
             raise Answer(401, "Token is invalid")
@@ -695,16 +697,16 @@ def moneybird_where(caller: Caller, params: dict) -> tuple[str, list]:
 
 
 def flag(terms: dict, key: str) -> bool:
-    value = terms.get(key, "false").strip().lower()
-    if value not in ("true", "1", "yes", "false", "0", "no", ""):
-        raise Answer(400, f"bad {key}")
-    return value in ("true", "1", "yes")
+    try:
+        return parse_flag(terms.get(key))
+    except ValueError:
+        raise Answer(400, f"bad {key}") from None
 
 
 def record_id(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 19:
         raise Answer(400, f"bad id {value!r}")
-    return int(value) if int(value) < 2**63 else 0
+    return parse_id(value) or 0
 
 
 def link_header(environ: dict, params: dict, page: int, per_page: int, total: int) -> str:

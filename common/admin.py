@@ -9,6 +9,7 @@ administrations of different zones shows each row in its own zone (see `local_ti
 
 import json
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+
+from common.tenancy import tenancy
 
 admin.site.site_header = "Uurwerk"
 admin.site.site_title = "Uurwerk admin"
@@ -39,7 +42,7 @@ def _app_list(request, app_label=None):
     return sorted(apps, key=lambda app: rank.get(app["app_label"], len(rank)))
 
 
-admin.site.get_app_list = _app_list
+admin.site.get_app_list = _app_list  # type: ignore[method-assign]  # one site, reordered
 
 ADMIN_CSS = "uurwerk/admin.css"
 ADMIN_JS = "uurwerk/admin.js"
@@ -170,7 +173,7 @@ def tuck_away_internals() -> None:
 def page_zone(request, administration_param: str = "administration__id__exact"):
     """The zone of a list page: the filtered administration's, else the one zone all
     administrations share, else None (each row then shows its own). One query."""
-    from administrations.models import Administration
+    Administration = tenancy().Administration
 
     try:
         chosen = int(request.GET.get(administration_param, ""))
@@ -182,7 +185,13 @@ def page_zone(request, administration_param: str = "administration__id__exact"):
     return ZoneInfo(zones.pop()) if len(zones) == 1 else None
 
 
-class ZonedListMixin:
+if TYPE_CHECKING:  # the mixins' super() is the ModelAdmin they are mixed into
+    from django.contrib.admin import ModelAdmin as _AdminBase
+else:
+    _AdminBase = object
+
+
+class ZonedListMixin(_AdminBase):
     """A changelist in its administrations' zone (see page_zone), labelled as such; the
     date drill-down follows it. Rows show `row_time` columns in their own zone."""
 
@@ -235,7 +244,7 @@ def entity_link(subject_type: str, entity_id) -> str:
 
 def object_zone(model, object_id) -> ZoneInfo | None:
     """The zone of the administration a record belongs to (or is), None without one."""
-    from administrations.models import Administration
+    Administration = tenancy().Administration
 
     try:
         pk = int(object_id)
@@ -251,7 +260,7 @@ def object_zone(model, object_id) -> ZoneInfo | None:
     return ZoneInfo(zone) if zone else None
 
 
-class ZonedFormMixin:
+class ZonedFormMixin(_AdminBase):
     """A change page in its record's administration's zone: read-only times, the form's
     datetimes and their parsing. Labelled under the title."""
 

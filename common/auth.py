@@ -156,42 +156,6 @@ class BearerAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class ApiTokenAuthentication(BearerAuthentication):
-    kind = "api_token"
-
-    def authenticate_bearer(self, request, secret: str):
-        from django.db.models import OuterRef, Subquery
-
-        from administrations.models import ApiToken, Membership
-
-        # The token's own administration comes in the same query, with the user's role there
-        # (none when no longer a member): every request of a token bound to one administration
-        # then reaches it, and knows what the user may see, without a query of its own.
-        token = (
-            ApiToken.objects.select_related("user", "administration")
-            .annotate(
-                role=Subquery(
-                    Membership.objects.filter(
-                        user=OuterRef("user_id"), administration=OuterRef("administration_id")
-                    ).values("role")[:1]
-                )
-            )
-            .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
-        if token is None:
-            raise exceptions.AuthenticationFailed(INVALID)
-        grant = Grant(
-            "api_token",
-            frozenset(token.scopes),
-            token.administration_id,
-            credential_id=f"api_token:{token.pk}",
-            administration=token.administration if token.role else None,
-            role=token.role,
-        )
-        return token.user, grant
-
-
 class JWTAuthentication(BearerAuthentication):
     """Session JWTs from /api/auth/token: every scope, for the organization in their claim."""
 
@@ -199,7 +163,7 @@ class JWTAuthentication(BearerAuthentication):
 
     def authenticate_bearer(self, request, secret: str):
         try:
-            token = AccessToken(secret)
+            token = AccessToken(secret)  # type: ignore[arg-type]  # takes the encoded str too
             user = SimpleJWTAuthentication().get_user(token)
         except ExpiredTokenError:
             raise exceptions.AuthenticationFailed("Token has expired") from None
@@ -223,7 +187,10 @@ class OAuth2Authentication(BearerAuthentication):
     kind = "oauth"
 
     def authenticate_bearer(self, request, secret: str):
-        user, access_token = DotOAuth2Authentication().authenticate(request) or (None, None)
+        authenticated = DotOAuth2Authentication().authenticate(request)
+        if authenticated is None:
+            raise exceptions.AuthenticationFailed(INVALID)
+        user, access_token = authenticated
         # No user: a client-credentials token, which acts for nobody and so reaches nothing.
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed(INVALID)

@@ -8,6 +8,8 @@ from typing import Any
 from rest_framework.request import Request
 
 from common.exceptions import BadRequest, ServiceError
+from common.flags import parse_flag
+from common.ids import parse_id
 
 BULK_MAX = 100
 # An item written and then rolled back (atomic=true), or never tried because another failed.
@@ -23,9 +25,7 @@ def given_ids(values: Any, *, field: str = "ids") -> list[int | None]:
         raise BadRequest(f"At most {BULK_MAX} items per request", field=field, code="too_many")
     ids: list[int | None] = []
     for value in values:
-        text = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-        ok = text.isascii() and text.isdigit() and 0 < int(text) < 2**63
-        ids.append(int(text) if ok else None)
+        ids.append(parse_id(value))
     return ids
 
 
@@ -49,7 +49,10 @@ def atomic_flag(request: Request) -> bool:
     value = request.query_params.get("atomic")
     if value is None and isinstance(request.data, dict):
         value = request.data.get("atomic")
-    return value is True or str(value).lower() in ("true", "1")
+    try:
+        return parse_flag(value)
+    except ValueError:
+        raise BadRequest("atomic must be true or false", field="atomic", code="invalid") from None
 
 
 def bulk_results(

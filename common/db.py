@@ -54,7 +54,7 @@ def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> None:
     columns = [(_copy_value(field, now), _copy_formatter(field)) for field in fields]
     quote = connection.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(
-        quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
+        quote(model._meta.db_table), ", ".join(quote(str(field.column)) for field in fields)
     )
     lines: list[str] = []
     size = 0

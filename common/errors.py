@@ -17,6 +17,7 @@ from common.exceptions import (
     PreconditionFailed,
     RateLimited,
     ScopeMissing,
+    Suspended,
     ValidationFailed,
 )
 
@@ -48,7 +49,7 @@ def log_unexpected(exc: Exception, context: dict[str, Any], response: Response) 
         exc_info=(type(exc), exc, exc.__traceback__),
         extra={"status_code": 500, "request": getattr(request, "_request", request)},
     )
-    response._has_been_logged = True  # read by django.utils.log.log_response
+    response._has_been_logged = True  # type: ignore[attr-defined]  # read by django.utils.log.log_response
     return response
 
 
@@ -83,6 +84,11 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
             status=412,
             headers={"ETag": exc.current_tag},
         )
+    if isinstance(exc, Suspended):
+        # The shape of Moneybird's documented 402 for an administration's plan ("limit_reached").
+        return Response(
+            {"error": str(exc), "symbolic": {"administration": "suspended"}}, status=402
+        )
     if isinstance(exc, RateLimited):
         return Response(
             {"error": "Retry later", "symbolic": {"rate_limit": "exceeded"}},
@@ -115,6 +121,7 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
 _EXPENSICAT_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
+    402: "PAYMENT_REQUIRED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
@@ -169,6 +176,8 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
         return _expensicat(
             412, str(exc), {"If-Match": ["does not match"]}, headers={"ETag": exc.current_tag}
         )
+    if isinstance(exc, Suspended):
+        return _expensicat(402, str(exc))
     if isinstance(exc, RateLimited):
         return _expensicat(429, str(exc), headers=_rate_limit_headers(exc))
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
@@ -176,7 +185,8 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
     if isinstance(exc, drf.ParseError):
         return _expensicat(400, f"Invalid request body: {exc.detail}")
     if isinstance(exc, drf.Throttled):
-        headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else None
+        wait = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, unstubbed
+        headers = {"Retry-After": str(int(wait))} if wait is not None else None
         return _expensicat(429, str(exc.detail), headers=headers)
     if isinstance(exc, drf.APIException):
         detail = exc.detail

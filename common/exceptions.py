@@ -46,6 +46,14 @@ class BadRequest(ServiceError):
         super().__init__(message)
 
 
+class Suspended(ServiceError):
+    """The administration is suspended: it can be read, not changed. 402 in both dialects, as
+    Moneybird answers a write its administration's plan does not allow."""
+
+    def __init__(self) -> None:
+        super().__init__("The administration is suspended: it can be read, not changed")
+
+
 class ScopeMissing(ServiceError):
     """The token lacks the scope an endpoint needs."""
 

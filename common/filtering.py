@@ -8,6 +8,9 @@ from django.db.models import QuerySet
 
 from common.exceptions import BadRequest
 from common.filterstring import FilterSyntaxError, parse_filter
+from common.flags import EXPECTED as FLAG_EXPECTED
+from common.flags import parse_flag
+from common.ids import parse_id
 from common.periods import PeriodError, parse_day, resolve_period
 
 
@@ -74,12 +77,11 @@ class FilterStringFilterSet(django_filters.FilterSet):
         return BadRequest(f"Invalid value {value!r} for filter {key!r}: {message}", field="filter")
 
     def flag(self, key: str) -> bool:
-        value = str(self.data.get(key, "false")).strip().lower()
-        if value in ("true", "1", "yes"):
-            return True
-        if value in ("false", "0", "no", ""):
-            return False
-        raise self.bad(key, value, "expected true or false")
+        value = self.data.get(key)
+        try:
+            return parse_flag(value)
+        except ValueError:
+            raise self.bad(key, str(value).strip().lower(), f"expected {FLAG_EXPECTED}") from None
 
     def local_bounds(self, start: date, end: date) -> tuple[datetime, datetime]:
         """A half-open range of local dates as aware datetimes in the filter's zone."""
@@ -104,7 +106,6 @@ class FilterStringFilterSet(django_filters.FilterSet):
     def id_value(self, key: str, value: str) -> int:
         if not (value.isascii() and value.isdigit()) or len(value) > 19:
             raise self.bad(key, value, "expected an id")
-        number = int(value)
-        # Past 64 bits the database cannot even compare (SQLite overflows); no record has such an
-        # id, nor id 0, so match nothing and let the caller answer 404 as for any unknown id.
-        return number if number < 2**63 else 0
+        # Id 0 or one past 64 bits is well-formed but no record's: match nothing (0), and let the
+        # caller answer 404 as for any unknown id.
+        return parse_id(value) or 0

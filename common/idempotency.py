@@ -13,7 +13,7 @@ IDEMPOTENCY_KEY_TTL_HOURS; prune_idempotency_keys deletes them."""
 
 import hashlib
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
@@ -94,8 +94,16 @@ def _replay(stored: Any) -> HttpResponse:
     return response
 
 
-class IdempotentViewMixin:
+if TYPE_CHECKING:  # the mixin's super() is the APIView it is mixed into
+    from rest_framework.views import APIView as _ViewBase
+else:
+    _ViewBase = object
+
+
+class IdempotentViewMixin(_ViewBase):
     """For a dialect's base view (an APIView that sets `self.administration` in initial)."""
+
+    administration: Any  # the tenant app's Administration (common.tenancy), or None
 
     def dispatch(self, request, *args: Any, **kwargs: Any):
         # DRF's APIView.dispatch, with the handler of a keyed unsafe request run by _idempotent.
@@ -117,22 +125,32 @@ class IdempotentViewMixin:
             else:
                 handler = self.http_method_not_allowed
             key = _key(request)
-            if key is None or getattr(self, "administration", None) is None:
+            administration = getattr(self, "administration", None)
+            if key is None or administration is None:
                 response = handler(request, *args, **kwargs)
             else:
-                response = self._idempotent(key, handler, request, *args, **kwargs)
+                response = self._idempotent(key, administration, handler, request, *args, **kwargs)
         except Exception as exc:
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         return self.response
 
-    def _idempotent(self, key: str, handler, request: Request, *args: Any, **kwargs: Any):
+    def _idempotent(
+        self,
+        key: str,
+        administration: Any,
+        handler,
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ):
         row = _model()(
             id=new_id(),
-            user_id=request.user.pk,
-            administration_id=self.administration.pk,
+            # initial() has authenticated the request: there is a user.
+            user_id=request.user.pk,  # type: ignore[misc]
+            administration_id=administration.pk,
             key=key,
-            method=request.method,
+            method=str(request.method),
             path=request.get_full_path(),
             body_hash=self._body_hash,
             status=0,

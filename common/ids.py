@@ -42,3 +42,35 @@ def new_id() -> int:
 
 def new_ids(count: int) -> list[int]:
     return [new_id() for _ in range(count)]
+
+
+# --- ids as clients give them and as the APIs render them -------------------------------------
+# An id is a positive signed 64-bit integer (a PostgreSQL bigint): 0 < n < 2**63. Anything past
+# that cannot be a record's id, and the databases cannot even compare it (SQLite overflows).
+ID_LIMIT = 2**63
+
+
+def is_id(number: int) -> bool:
+    return 0 < number < ID_LIMIT
+
+
+def parse_id(value: object) -> int | None:
+    """The id `value` denotes, or None when it cannot denote one.
+
+    Accepted: an int (never a bool) or a string of ASCII digits, in 1 .. 2**63 - 1. Everything
+    else (signs, spaces, decimals, floats, zero, past 64 bits) is None, which callers answer as
+    they answer an unknown id: not found, or their dialect's bad-request for a filter term."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if is_id(value) else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        number = int(value)
+        return number if is_id(number) else None
+    return None
+
+
+def render_id(value: int | None) -> str | None:
+    """An id as both dialects put it on the wire: a string (18-digit ids overflow JavaScript's
+    numbers), null for none."""
+    return None if value is None else str(value)

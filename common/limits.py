@@ -4,6 +4,8 @@ README lists them."""
 
 from datetime import UTC, date, datetime
 
+from django.db import models
+
 # Longer texts are pasted logs or abuse, not a description of work; every list page that holds
 # one would carry it.
 DESCRIPTION_MAX_LENGTH = 10_000
@@ -12,6 +14,14 @@ DESCRIPTION_MAX_LENGTH = 10_000
 # (common.middleware.RequestBodyLimitMiddleware). The largest legitimate body, a contacts
 # synchronization's id list, stays far below it.
 REQUEST_BODY_MAX_BYTES = 1024 * 1024
+
+
+def max_length(model: type[models.Model], field: str) -> int:
+    """A text column's bound, as its model declares it (every checked field has one)."""
+    limit = getattr(model._meta.get_field(field), "max_length", None)
+    if limit is None:
+        raise ValueError(f"{model.__name__}.{field} has no max_length")
+    return limit
 
 
 def too_long_message(limit: int) -> str:

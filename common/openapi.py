@@ -7,7 +7,7 @@ answers with @extend_schema next to the view; the serializers used there only do
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular import openapi
 from drf_spectacular.utils import (
@@ -74,12 +74,15 @@ class AutoSchema(openapi.AutoSchema):
         resource = "notes" if "notes" in tokens else tokens[0]
         return [f"{self.dialect}: {resource.replace('_', ' ').replace('-', ' ')}"]
 
-    def get_description(self) -> str:
+    # drf-spectacular's own signature, which its stubs type as DRF's ViewInspector's.
+    def get_description(self) -> str:  # type: ignore[override]
         # The method's own docstring only: the base views' docstrings are about the code.
         method = getattr(self.view, self.method.lower(), None)
         return (inspect.getdoc(method) or "") if method is not None else ""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         # Any operation that takes a body may meet the body limit (common.middleware).
         responses = super()._get_response_bodies(direction)
         takes_body = self.method in ("POST", "PUT", "PATCH")

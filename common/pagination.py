@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.exceptions import BadRequest
+from common.ids import parse_id
 
 MAX_PER_PAGE = 100
 
@@ -189,7 +190,8 @@ class Keyset:
                 raise ValueError("naive timestamp")
             return parsed.astimezone(UTC)
         if kind.endswith("IntegerField") or kind == "AutoField":
-            if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
+            pk = parse_id(value)
+            if pk is None:
                 raise ValueError("not an id")
-            return int(value)
+            return pk
         return value

@@ -10,6 +10,7 @@ which makes well-behaved clients sleep for years; we keep the names and fix the 
 import re
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -84,7 +85,13 @@ def enforce(*, dialect: str, credential: str, organization: str | None) -> Usage
     return min(usages, key=lambda u: (u.remaining, -u.reset))
 
 
-class RateLimitedViewMixin:
+if TYPE_CHECKING:  # the mixin's super() is the APIView it is mixed into
+    from rest_framework.views import APIView as _ViewBase
+else:
+    _ViewBase = object
+
+
+class RateLimitedViewMixin(_ViewBase):
     """For a dialect's base view: counts each authenticated request against its credential and
     its organization, and puts the RateLimit-* headers on every response."""
 

@@ -174,7 +174,7 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "common.auth.ApiTokenAuthentication",
+        "administrations.auth.ApiTokenAuthentication",
         "common.auth.JWTAuthentication",
         "common.auth.OAuth2Authentication",
     ],
@@ -326,3 +326,6 @@ WEBHOOK_DEACTIVATE_AFTER_SECONDS = env_int("WEBHOOK_DEACTIVATE_AFTER_SECONDS", 5
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
 # Scheme and host of this server, for the links inside a webhook's entity (no request there).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
+
+# The tenant app's interface to the shared code (common.tenancy): common/ imports no app.
+TENANCY_BACKEND = "administrations.tenancy"

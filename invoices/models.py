@@ -3,6 +3,7 @@ from django.db.models import F, Q
 
 from administrations.models import Administration, Contact
 from common.models import TimestampedModel
+from common.querysets import TenantManager
 
 
 class SalesInvoice(TimestampedModel):
@@ -26,6 +27,8 @@ class SalesInvoice(TimestampedModel):
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
     invoice_date = models.DateField(null=True, blank=True)
     due_date = models.DateField()
+
+    objects = TenantManager()
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -35,7 +35,11 @@ def _validate(
     if number is not None:
         if len(number) > 64:
             add("invoice_id", "too_long", "is too long (at most 64)")
-        elif SalesInvoice.objects.filter(administration=administration, invoice_id=number).exists():
+        elif (
+            SalesInvoice.objects.for_administration(administration)
+            .filter(invoice_id=number)
+            .exists()
+        ):
             add("invoice_id", "taken", "has already been taken")
     if due_date is None:
         add("due_date", "blank", "can't be blank")
@@ -63,6 +67,7 @@ def sales_invoice_create(
     _validate(
         administration, number=number, state=state, invoice_date=invoice_date, due_date=due_date
     )
+    assert due_date is not None  # _validate refuses an invoice without one
     contact = contact_get(administration, contact_id, field="contact_id")
     invoice = SalesInvoice(
         administration=administration,

@@ -75,7 +75,8 @@ def _contacts(administration: Administration, ids: set[int], base: str) -> dict:
 
 
 def _projects(administration: Administration, ids: set[int], base: str) -> dict:
-    from administrations.api.moneybird.projects import projects_of, render_project
+    from administrations.api.moneybird.projects import render_project
+    from administrations.selectors import projects_of
 
     projects = projects_of(administration).filter(pk__in=ids).order_by()
     return {project.pk: render_project(project) for project in projects}
@@ -96,7 +97,7 @@ def _notes(administration: Administration, ids: set[int], base: str) -> dict:
     from notes.api.moneybird import note_as_row, render_note
     from notes.models import Note
 
-    notes = Note.objects.filter(administration=administration, pk__in=ids).order_by()
+    notes = Note.objects.for_administration(administration).filter(pk__in=ids).order_by()
     return {note.pk: render_note(note_as_row(note)) for note in notes}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from administrations.models import Administration
+from common.ids import ID_LIMIT, is_id
 from notes.models import Event, FeedHorizon
 
 # Which scopes (any one suffices) let a credential see the events of each kind of record, per
@@ -45,7 +46,6 @@ EXPENSICAT_ENTITY_SCOPES: dict[str, tuple[str, ...]] = {
 
 # Longer than any cursor this module makes; a longer one is refused before decoding.
 _CURSOR_MAX = 128
-_BIGINT = 2**63
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Position:
         if not all(isinstance(v, str) and v.isascii() and v.isdigit() for v in values):
             raise ValueError("not a cursor")
         xact, pk = (int(v) for v in values)
-        if not (0 <= xact < _BIGINT and 0 < pk < _BIGINT):
+        if not (0 <= xact < ID_LIMIT and is_id(pk)):
             raise ValueError("not a cursor")
         return cls(xact, pk)
 

@@ -4,6 +4,7 @@ from django.db.models import Expression, Func, Q
 
 from administrations.models import Administration
 from common.models import IdField, TimestampedModel
+from common.querysets import TenantManager, TenantQuerySet
 
 
 class Note(TimestampedModel):
@@ -32,6 +33,8 @@ class Note(TimestampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     data = models.JSONField(default=dict, blank=True)
+
+    objects = TenantManager()
 
     class Meta:
         ordering = ["id"]
@@ -105,7 +108,7 @@ class FeedHorizon(Func):
         return "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)", []
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(TenantQuerySet):
     def update(self, **kwargs):
         raise TypeError("Events are append-only")
 

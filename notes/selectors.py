@@ -66,29 +66,33 @@ class ChildrenJSON(Expression):
 
     def _template(self, connection) -> str:
         quote = connection.ops.quote_name
+
+        def column(name: str) -> str:
+            # Only concrete fields are named here, never a reverse relation (which has none).
+            return quote(self.model._meta.get_field(name).column)  # type: ignore[union-attr]
+
         postgres = connection.vendor == "postgresql"
         pairs = []
         for key, value in self.fields.items():
-            name = value.name if isinstance(value, F) else value.source_expressions[0].name
-            column = "c." + quote(self.model._meta.get_field(name).column)
+            source = value if isinstance(value, F) else value.source_expressions[0]
+            selected = "c." + column(source.name)  # type: ignore[union-attr]  # F.name, unstubbed
             if isinstance(value, JSONValue) and not postgres:
-                column = f"json({column})"
-            pairs.append(f"'{key}', {column}")
+                selected = f"json({selected})"
+            pairs.append(f"'{key}', {selected}")
         if postgres:
             items = f"jsonb_agg(jsonb_build_object({', '.join(pairs)}))"
         else:  # json_group_array gives [] for no rows; NULL, as on PostgreSQL
             items = f"NULLIF(json_group_array(json_object({', '.join(pairs)})), '[]')"
         meta = self.model._meta
         if self.parent is not None:
-            match = f"c.{quote(meta.get_field(self.parent).column)} = {{outer}}.{{pk}}"
+            match = f"c.{column(self.parent)} = {{outer}}.{{pk}}"
         else:
             match = (
-                f"c.{quote(meta.get_field('subject_type').column)} = %s "
-                f"AND c.{quote(meta.get_field('entity_id').column)} = {{outer}}.{{pk}}"
+                f"c.{column('subject_type')} = %s AND c.{column('entity_id')} = {{outer}}.{{pk}}"
             )
         return (
             f"(SELECT {items} FROM {quote(meta.db_table)} c "
-            f"WHERE c.{quote(meta.get_field('administration').column)} = "
+            f"WHERE c.{column('administration')} = "
             "{outer}.administration_id "
             f"AND {match})"
         )

@@ -1,17 +1,37 @@
 """Writes for notes, and the one function that records audit events."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from django.db import models, transaction
+from django.db import transaction
 
 from administrations.models import Administration, User
 from administrations.selectors import member_get
 from common.db import insert_rows
-from common.exceptions import ValidationFailed
+from common.exceptions import Suspended, ValidationFailed
 from common.ids import new_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from notes.models import Event, Note, position_default
+
+# The only changes a suspended administration records: suspending and reactivating it, and a
+# member's tokens (a person's credentials, not the administration's data: a suspended
+# administration stays readable, which takes a token, and revoking one must always work).
+ALLOWED_WHILE_SUSPENDED = frozenset(
+    {
+        "administration_suspended",
+        "administration_reactivated",
+        "access_token_created",
+        "access_token_revoked",
+    }
+)
+
+
+class Subject(Protocol):
+    """What an event or a note addresses: a model with its Moneybird entity type, or a stand-in
+    carrying the same two values."""
+
+    entity_type: str
+    pk: Any
 
 
 def event_record(
@@ -19,8 +39,8 @@ def event_record(
     administration: Administration | None,
     actor: User | None,
     action: str,
-    entity: models.Model,
-    link: models.Model | None = None,
+    entity: Subject,
+    link: Subject | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
     """Append one audit event. Every write service calls this inside its own transaction, so an
@@ -28,6 +48,14 @@ def event_record(
     a command."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_record must run inside the transaction of the change it records")
+    if (
+        administration is not None
+        and administration.suspended
+        and action not in ALLOWED_WHILE_SUSPENDED
+    ):
+        # Every write records its event here, whoever makes it: so no change of a suspended
+        # administration commits (the APIs refuse it earlier, common.api).
+        raise Suspended()
     event = Event(
         administration=administration,
         user=actor,
@@ -58,7 +86,7 @@ def note_create(
     *,
     administration: Administration,
     actor: User | None,
-    entity: models.Model,
+    entity: Subject,
     note: str | None,
     todo: bool = False,
     assignee_id: int | None = None,
@@ -108,7 +136,7 @@ def note_delete(*, note: Note, actor: User | None) -> None:
 
 
 @transaction.atomic
-def notes_delete_for(*, administration: Administration, entity: models.Model) -> int:
+def notes_delete_for(*, administration: Administration, entity: Subject) -> int:
     """Remove an entity's notes along with the entity (its own destroyed event records that)."""
     deleted, _ = Note.objects.filter(
         administration=administration, subject_type=entity.entity_type, entity_id=entity.pk

@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from administrations.models import Administration, User
 from common.exceptions import BadRequest
+from common.ids import parse_id
 from common.limits import DAY_RANGE_MESSAGE, day_in_range
 from timeentries.models import TimeEntry
 
@@ -106,6 +107,7 @@ class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
 
 
 def _id(name: str, value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 2**63:
+    pk = parse_id(value)
+    if pk is None:
         raise BadRequest(f"{name}: {value!r} is not an id", field=name)
-    return int(value)
+    return pk

@@ -7,6 +7,7 @@ from django.db.models import F, Q
 
 from administrations.models import Administration, Contact, Project
 from common.models import TimestampedModel
+from common.querysets import TenantManager
 from invoices.models import SalesInvoice
 
 # The entries an import has keyed; see TimeEntry.import_key.
@@ -45,6 +46,8 @@ class TimeEntry(TimestampedModel):
     # nothing. Internal: no API renders them.
     import_source = models.CharField(max_length=32, blank=True, default="", editable=False)
     import_key = models.CharField(max_length=100, blank=True, default="", editable=False)
+
+    objects = TenantManager()
 
     class Meta:
         # Newest first; entries that start together stay in creation order, as Moneybird lists.

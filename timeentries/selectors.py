@@ -21,7 +21,7 @@ from django.db.models.expressions import Col
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
-from administrations.models import Administration, Membership
+from administrations.models import Administration, Membership, User
 from common.db import deferred_page
 from notes.models import Event
 from notes.selectors import events_json, notes_json
@@ -29,7 +29,30 @@ from timeentries.models import IMPORTED, TimeEntry
 
 
 def time_entries_of(administration: Administration) -> QuerySet:
-    return TimeEntry.objects.filter(administration=administration)
+    return TimeEntry.objects.for_administration(administration)
+
+
+# Who may see or change whose entries: owners and admins everyone's in their administration,
+# members only their own. Both dialects' reads and writes go through these two.
+ELEVATED_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+
+def time_entries_visible(
+    administration: Administration, user: User, *, sees_everyone: bool
+) -> QuerySet:
+    """The entries `user` may see: the administration's, or only their own for a member
+    (`sees_everyone` is the role the caller has already resolved, e.g. with its credential)."""
+    queryset = time_entries_of(administration)
+    return queryset if sees_everyone else queryset.filter(user=user)
+
+
+def time_entries_changeable(administration: Administration, user: User) -> QuerySet:
+    """The entries `user` may change, for a write service to lock one from: the role is looked
+    up inside that same query, so a role changed meanwhile counts."""
+    elevated = Membership.objects.for_administration(administration).filter(
+        user=user, role__in=ELEVATED_ROLES
+    )
+    return time_entries_of(administration).filter(Q(user=user) | Q(Exists(elevated)))
 
 
 def with_details(queryset: QuerySet) -> QuerySet:

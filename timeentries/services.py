@@ -18,8 +18,9 @@ from administrations.services import contact_create, member_add, project_create
 from common.bulk import BULK_MAX
 from common.conditional import Precondition
 from common.db import insert_rows
+from common.diff import apply_diff
 from common.exceptions import BadRequest, FieldError, NotFound, ServiceError, ValidationFailed
-from common.ids import new_id
+from common.ids import new_id, parse_id, render_id
 from common.limits import (
     DESCRIPTION_MAX_LENGTH,
     TIME_RANGE_MESSAGE,
@@ -179,15 +180,6 @@ def _refuse_overlap(
         raise ValidationFailed.single("started_at", "overlaps", f"overlaps time entry {other}")
 
 
-def _given_id(value: Any) -> int | None:
-    """An id given in input as a number, or None when it cannot be one (it is then not found)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
-
-
 def _not_found(field: str) -> NotFound:
     if field == "sales_invoice":
         return NotFound("sales_invoice_id", INVOICE_NOT_FOUND)
@@ -215,13 +207,13 @@ def _resolve_related(
             if actor is None:
                 raise ValidationFailed.single("user_id", "blank", "can't be blank")
             user_id = actor.pk
-        wanted["user"] = _given_id(user_id)
+        wanted["user"] = parse_id(user_id)
     for field in RELATED_FIELDS[1:]:
         if f"{field}_id" in values:
             if values[f"{field}_id"] is None:
                 nulls.add(field)
             else:
-                wanted[field] = _given_id(values[f"{field}_id"])
+                wanted[field] = parse_id(values[f"{field}_id"])
     person = wanted.get("user") if "user" in wanted else getattr(entry, "user_id", None)
     context = time_entry_write_context(
         administration,
@@ -333,25 +325,23 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
     time_entry_sales_invoice_created. Returns the events recorded. Related rows are compared
     by id, so the ones the entry pointed at need not be loaded."""
     administration = entry.administration
-    diff: dict[str, list[Any]] = {}
-    changed: list[str] = []
+
+    def render(value: Any) -> Any:
+        return _render(value, administration)
+
+    attributes = {f: v for f, v in changes.items() if f not in RELATED_FIELDS}
+    diff = apply_diff(entry, attributes, render=render)
+    changed = list(diff)
     for field, new in changes.items():
-        if field in RELATED_FIELDS:
-            old = getattr(entry, f"{field}_id")
-            if old != (None if new is None else new.pk):
-                diff[f"{field}_id"] = [
-                    None if old is None else str(old),
-                    _render(new, administration),
-                ]
-        elif getattr(entry, field) != new:
-            diff[field] = [
-                _render(getattr(entry, field), administration),
-                _render(new, administration),
-            ]
-        else:
+        # Related rows are compared by id (recorded as `<field>_id`), so the ones the entry
+        # pointed at need not be loaded.
+        if field not in RELATED_FIELDS:
             continue
-        setattr(entry, field, new)
-        changed.append(field)
+        old = getattr(entry, f"{field}_id")
+        if old != (None if new is None else new.pk):
+            diff[f"{field}_id"] = [render_id(old), render(new)]
+            setattr(entry, field, new)
+            changed.append(field)
     if not diff:
         return []
     old_updated_at = entry.updated_at
@@ -362,10 +352,7 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
         starts=starts,
         actor=actor,
     )
-    diff["updated_at"] = [
-        _render(old_updated_at, administration),
-        _render(entry.updated_at, administration),
-    ]
+    diff["updated_at"] = [render(old_updated_at), render(entry.updated_at)]
     events = [
         event_record(
             administration=administration,
@@ -387,7 +374,7 @@ def _lock(entry: TimeEntry, entries: QuerySet | None = None) -> TimeEntry:
     two rows; FOR UPDATE would also hold up the foreign key check of every insert that refers
     to the administration (any entry, event or note of it) until this transaction ends."""
     if entries is None:
-        entries = TimeEntry.objects.filter(administration_id=entry.administration_id)
+        entries = TimeEntry.objects.for_administration(entry.administration_id)
     current = (
         entries.select_for_update(no_key=True)
         .select_related("administration")
@@ -412,9 +399,12 @@ def _with_details(
             setattr(entry, field, related[field])
         elif read is not None:
             setattr(entry, field, getattr(read, field))
-    earlier = (read.events_json or []) if read is not None else []
-    entry.events_json = [*earlier, *(event_row(event) for event in events)]
-    entry.notes_json = (read.notes_json or []) if read is not None else []
+    # events_json and notes_json are annotations (selectors.with_details), not model fields.
+    loaded: Any = read
+    shown: Any = entry
+    earlier = (loaded.events_json or []) if loaded is not None else []
+    shown.events_json = [*earlier, *(event_row(event) for event in events)]
+    shown.notes_json = (loaded.notes_json or []) if loaded is not None else []
     return entry
 
 
@@ -607,12 +597,12 @@ def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
 def time_entry_delete(
     *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
 ) -> None:
-    """Delete the entry and its notes. With a `precondition` (common.conditional.if_match) the
-    entry is read afresh under a lock and checked first."""
+    """Delete the entry and its notes. Only `entry`'s id and administration are used: like
+    update, stop and resume, it is read afresh under a lock (so the event records what is
+    deleted, not what the caller read earlier, and a concurrent delete is NotFound("id")), then
+    checked against the `precondition` (common.conditional.if_match), if any."""
+    entry = _lock(entry)
     if precondition is not None:
-        administration = entry.administration
-        entry = _lock(entry)
-        entry.administration = administration
         precondition(entry)
     administration = entry.administration
     _check_period_lock(administration, entry.started_at)
@@ -710,11 +700,6 @@ def _import_key(row: ImportRow, values: dict[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _as_id(text: str) -> int | None:
-    number = int(text) if text.isascii() and text.isdigit() else 0
-    return number if 0 < number < 2**63 else None
-
-
 def _users_by_name(administration: Administration, names: set[str]) -> dict[str, Resolved]:
     found: dict[str, Resolved] = {}
     for name, pk in members_of(administration).filter(name__in=names).values_list("name", "pk"):
@@ -751,7 +736,7 @@ class _Resolver:
         kind: str,
         cache: dict[str, Resolved],
         names: set[str],
-        find: Callable[[set[str]], dict[str, Resolved]],
+        find: Callable[[set[str]], Mapping[str, Resolved]],
         create: Callable[[str], int] | None,
         missing: str,
     ) -> None:
@@ -782,7 +767,7 @@ class _Resolver:
 
     def run(self, rows: list[ImportRow]) -> None:
         administration, actor, lookups = self.administration, self.actor, self.lookups
-        first_name = {}
+        first_name: dict[str, str] = {}
         for row in rows:
             if row.user_email:
                 first_name.setdefault(row.user_email, row.user_name)
@@ -809,12 +794,12 @@ class _Resolver:
             if not row.user_email and row.user_ref and row.user_ref not in lookups.users_by_ref
         }
         if refs:
-            numbers = {_as_id(ref) for ref in refs} - {None}
+            numbers = {parse_id(ref) for ref in refs} - {None}
             members = set(
                 members_of(administration).filter(pk__in=numbers).values_list("pk", flat=True)
             )
             for ref in refs:
-                pk = _as_id(ref)
+                pk = parse_id(ref)
                 lookups.users_by_ref[ref] = pk if pk in members else None
         self.resolve(
             "users",
@@ -960,7 +945,7 @@ def _import_fresh_rows(
     keys = [key for *_, key in resolved]
     present = imported_keys(administration, source, keys)
     # An export of this same administration names its entries by their own ids.
-    ids = {_as_id(row.source_id) for row, *_ in resolved} - {None}
+    ids = {pk for row, *_ in resolved if (pk := parse_id(row.source_id)) is not None}
     if ids:
         present.update(
             str(pk)
@@ -1068,10 +1053,10 @@ class BulkOutcome:
 
 def _bulk_related(
     administration: Administration, actor: User | None, items: Mapping[int, Mapping[str, Any]]
-) -> dict[int, dict[str, Any] | NotFound]:
+) -> dict[int, dict[str, Any] | NotFound | ValidationFailed]:
     """_resolve_related for many items at once: one query per kind of related id (members,
     contacts, projects) for the whole batch, inside this administration. Per item: its related
-    rows, or the NotFound the single write would raise first."""
+    rows, or the error (NotFound, a blank user) the single write would raise first."""
     wanted: dict[str, set[int]] = {"user": set(), "contact": set(), "project": set()}
     given: dict[int, dict[str, int | None]] = {}
     for index, item in items.items():
@@ -1081,10 +1066,10 @@ def _bulk_related(
         if user_id is None:
             ids["user"] = getattr(actor, "pk", None)
         else:
-            ids["user"] = _given_id(user_id) or 0
+            ids["user"] = parse_id(user_id) or 0
         for field in ("contact", "project"):
             value = item.get(f"{field}_id")
-            ids[field] = None if value is None else (_given_id(value) or 0)
+            ids[field] = None if value is None else (parse_id(value) or 0)
         for field, pk in ids.items():
             if pk:
                 wanted[field].add(pk)
@@ -1095,18 +1080,22 @@ def _bulk_related(
         else {},
         "contact": {
             c.pk: c
-            for c in Contact.objects.filter(administration=administration, pk__in=wanted["contact"])
+            for c in Contact.objects.for_administration(administration).filter(
+                pk__in=wanted["contact"]
+            )
         }
         if wanted["contact"]
         else {},
         "project": {
             p.pk: p
-            for p in Project.objects.filter(administration=administration, pk__in=wanted["project"])
+            for p in Project.objects.for_administration(administration).filter(
+                pk__in=wanted["project"]
+            )
         }
         if wanted["project"]
         else {},
     }
-    resolved: dict[int, dict[str, Any] | NotFound] = {}
+    resolved: dict[int, dict[str, Any] | NotFound | ValidationFailed] = {}
     for index, ids in given.items():
         related: dict[str, Any] = {}
         for field in ("user", "contact", "project"):
@@ -1290,7 +1279,7 @@ def time_entries_delete_bulk(
     if len(ids) > BULK_MAX:
         raise BadRequest(f"At most {BULK_MAX} items per request", field="ids", code="too_many")
     if entries is None:
-        entries = TimeEntry.objects.filter(administration=administration)
+        entries = TimeEntry.objects.for_administration(administration)
     found = {e.pk: e for e in entries.filter(pk__in=[pk for pk in ids if pk is not None])}
 
     def delete(pk: int) -> None:

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from administrations.models import Administration
 from common.models import IdField, TimestampedModel
+from common.querysets import TenantManager
 
 
 class Webhook(TimestampedModel):
@@ -26,6 +27,8 @@ class Webhook(TimestampedModel):
     # When the run of failed attempts that is still going on began (None after a success): five
     # days of it deactivate the webhook.
     failing_since = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
 
     class Meta:
         ordering = ["id"]

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from administrations.models import Administration, User
 from common.exceptions import ValidationFailed
-from common.ids import new_id
+from common.ids import new_id, render_id
 from notes.entities import entity_renderings
 from notes.models import Event
 from notes.services import event_record
@@ -40,7 +40,7 @@ def event_names() -> frozenset[str]:
 @cache
 def event_groups() -> frozenset[str]:
     """Every leading run of words of an event name: `time_entry` of time_entry_created."""
-    groups = set()
+    groups: set[str] = set()
     for name in event_names():
         words = name.split("_")
         groups.update("_".join(words[:n]) for n in range(1, len(words)))
@@ -97,7 +97,7 @@ def payload(
             "webhook_id": str(webhook.pk),
             "webhook_token": webhook.token,
             "entity_type": entity_type,
-            "entity_id": None if entity_id is None else str(entity_id),
+            "entity_id": render_id(entity_id),
             "state": entity.get("state") if isinstance(entity, dict) else None,
             "action": action,
             "entity": entity,
@@ -236,7 +236,7 @@ def deliveries_enqueue(*, administration: Administration, events: Sequence[Event
     about to be destroyed is rendered while it still exists). Returns the number queued.
     notes.services calls this only for an administration whose webhooks_active is set."""
     webhooks = list(
-        Webhook.objects.filter(administration=administration, deactivated_at__isnull=True)
+        Webhook.objects.for_administration(administration).filter(deactivated_at__isnull=True)
     )
     pairs = [
         (event, webhook)

@@ -19,6 +19,7 @@ from administrations.selectors import contact_get, project_get
 from common.api import IdField, validate_input
 from common.api.expensicat import ID, ExpensicatView, expensicat_path, fields_renamed
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
+from common.ids import render_id
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
@@ -33,10 +34,6 @@ from common.timefmt import iso_utc
 PROJECT_KEYSET = Keyset(Project, "id")
 CUSTOMER_KEYSET = Keyset(Contact, "id")
 MEMBER_KEYSET = Keyset(Membership, "id")
-
-
-def _id(value: int | None) -> str | None:
-    return None if value is None else str(value)
 
 
 # --- projects ----------------------------------------------------------------------------------
@@ -71,7 +68,7 @@ def render_project(project: Project) -> dict[str, Any]:
         "id": str(project.pk),
         "organization_id": str(project.administration_id),
         "name": project.name,
-        "customer_id": _id(project.contact_id),
+        "customer_id": render_id(project.contact_id),
         # A string here, as the document types it; a number inside a time entry.
         "hourly_rate": None if project.hourly_rate is None else str(project.hourly_rate),
         "currency": project.currency,
@@ -125,7 +122,7 @@ class ProjectListView(ExpensicatView):
     )
     def get(self, request: Request) -> Response:
         page = PROJECT_KEYSET.page_from_request(request)
-        queryset = Project.objects.filter(administration=self.administration)
+        queryset = Project.objects.for_administration(self.administration)
         projects, next_cursor = PROJECT_KEYSET.paginate(queryset.select_related("contact"), page)
         return self.page([render_project(p) for p in projects], next_cursor)
 
@@ -278,7 +275,7 @@ class CustomerListView(ExpensicatView):
     )
     def get(self, request: Request) -> Response:
         page = CUSTOMER_KEYSET.page_from_request(request)
-        queryset = Contact.objects.filter(administration=self.administration)
+        queryset = Contact.objects.for_administration(self.administration)
         contacts, next_cursor = CUSTOMER_KEYSET.paginate(queryset, page)
         return self.page([render_customer(c) for c in contacts], next_cursor)
 
@@ -437,7 +434,7 @@ class MemberListView(ExpensicatView):
     )
     def get(self, request: Request) -> Response:
         page = MEMBER_KEYSET.page_from_request(request)
-        queryset = Membership.objects.filter(administration=self.administration)
+        queryset = Membership.objects.for_administration(self.administration)
         memberships, next_cursor = MEMBER_KEYSET.paginate(queryset.select_related("user"), page)
         return self.page([render_member(m) for m in memberships], next_cursor)
 

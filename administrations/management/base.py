@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 
 from administrations.models import Administration, User
 from common.exceptions import NotFound, ValidationFailed
+from common.ids import parse_id
 
 
 def _describe(field: str, message: str) -> str:
@@ -37,19 +38,20 @@ def service_errors() -> Iterator[None]:
 
 def administration_get(value: object, *, field: str = "administration_id") -> Administration:
     try:
-        pk = int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
         raise CommandError(f"{field}: {value!r} is not a number") from None
-    # Ids are positive 64-bit integers; a larger number would overflow the database column.
-    administration = Administration.objects.filter(pk=pk).first() if 0 < pk < 2**63 else None
+    pk = parse_id(number)
+    administration = Administration.objects.filter(pk=pk).first() if pk is not None else None
     if administration is None:
         raise CommandError(f"{field}: no administration with id {value}")
     return administration
 
 
 def email_clean(value: object, *, field: str = "email") -> str:
-    """The address, stripped and lower-cased. Stricter than the services' own check (which only
-    asks for an "@"), so that a typo on the command line is caught before anything is written."""
+    """The address, stripped and lower-cased, checked as user_get_or_create checks it (Django's
+    validate_email); checked here first so that the error names the option (--owner, ...) and
+    quotes the address as typed."""
     email = str(value or "").strip().lower()
     try:
         validate_email(email)

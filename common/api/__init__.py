@@ -6,9 +6,32 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.exceptions import BadRequest, FieldError, ValidationFailed
+from common.exceptions import BadRequest, FieldError, Suspended, ValidationFailed
+from common.flags import parse_flag
+from common.ids import parse_id, render_id
 from common.limits import TIME_RANGE_MESSAGE, time_in_range
 from common.timefmt import parse_datetime
+
+
+def query_flag(request: Any, name: str, *, default: bool = False) -> bool:
+    """A boolean query parameter in the one flag vocabulary (common.flags); 400 otherwise."""
+    try:
+        return parse_flag(request.query_params.get(name), default=default)
+    except ValueError:
+        raise BadRequest(
+            f"{name} does not have a valid value", field=name, code="invalid"
+        ) from None
+
+
+def refuse_writes_when_suspended(view: Any, request: Any) -> None:
+    """A suspended administration answers reads as before and refuses every write (402), before
+    the view parses anything. A view whose POST only reads (synchronization) says so with
+    `reads_by_post`. The services refuse it too (notes.services.event_record), for the admin
+    and the commands."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or getattr(view, "reads_by_post", False):
+        return
+    if view.administration.suspended:
+        raise Suspended()
 
 
 def reject_null_characters(query_params: Any) -> None:
@@ -63,16 +86,13 @@ class IdField(serializers.Field):
     default_error_messages = {"invalid": "is not a valid id"}
 
     def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool):
+        pk = parse_id(data)
+        if pk is None:
             self.fail("invalid")
-        if isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit()):
-            value = int(data)
-            if 0 < value < 2**63:
-                return value
-        self.fail("invalid")
+        return pk
 
-    def to_representation(self, value: int) -> str:
-        return str(value)
+    def to_representation(self, value: int) -> str | None:
+        return render_id(value)
 
 
 @extend_schema_field(

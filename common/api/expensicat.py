@@ -12,13 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from administrations.models import Administration, Membership
-from administrations.selectors import administration_for_user, administrations_for_user
-from common.api import reject_null_characters
+from common.api import refuse_writes_when_suspended, reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
+from common.ids import parse_id
 from common.ratelimit import RateLimitedViewMixin
+from common.tenancy import tenancy
 
 ORGANIZATION_HEADER = "X-Organization-Id"
 # Any path segment: an id that is no number is a 404 in this dialect's shape, not the URL
@@ -32,12 +32,13 @@ def expensicat_path(route: str, view: Any, name: str) -> URLPattern:
 
 def path_id(value: str) -> int:
     """An id from the URL; anything that cannot be one is not found, like an unknown id."""
-    if value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
-        return int(value)
-    raise NotFound("id")
+    pk = parse_id(value)
+    if pk is None:
+        raise NotFound("id")
+    return pk
 
 
-def resolve_organization(request: Request) -> Administration:
+def resolve_organization(request: Request) -> Any:
     """The organization a request acts on. A credential bound to one (a session JWT's claim, a
     token restricted to an administration) decides; otherwise the user's only membership, and
     with several the X-Organization-Id header must choose. The header may only repeat the bound
@@ -57,7 +58,7 @@ def resolve_organization(request: Request) -> Administration:
         chosen = bound
     else:
         # Already filtered by the choke point's own queryset: the only one is the answer.
-        reachable = list(administrations_for_user(user=request.user, token=token)[:2])
+        reachable = list(tenancy().administrations_for_user(user=request.user, token=token)[:2])
         if not reachable:
             raise NotFound("organization", "the user belongs to no organization")
         if len(reachable) > 1:
@@ -68,7 +69,9 @@ def resolve_organization(request: Request) -> Administration:
             )
         return reachable[0]
     try:
-        return administration_for_user(user=request.user, administration_id=chosen, token=token)
+        return tenancy().administration_for_user(
+            user=request.user, administration_id=chosen, token=token
+        )
     except NotFound:
         raise NotFound(ORGANIZATION_HEADER if header is not None else "organization") from None
 
@@ -97,7 +100,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     rate_limit_dialect = "expensicat"
     read_scopes: tuple[str, ...] = ("entries:read",)
     write_scopes: tuple[str, ...] = ("entries:write",)
-    administration: Administration
+    administration: Any  # an Administration of the tenant app (common.tenancy)
 
     @property
     def required_scopes(self) -> tuple[str, ...]:
@@ -108,6 +111,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         super().initial(request, *args, **kwargs)
         reject_null_characters(request.query_params)
         self.administration = resolve_organization(request)
+        refuse_writes_when_suspended(self, request)
         self.check_rate_limit(request, self.administration.pk)
 
     def get_exception_handler(self):
@@ -116,18 +120,15 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     @cached_property
     def role(self) -> str | None:
         """The caller's role in the organization (owner, admin, member), looked up once."""
-        grant = self.request.auth
+        grant: Any = self.request.auth  # an ApiToken or a common.auth.Grant
         if getattr(grant, "administration", None) == self.administration:
             return grant.role  # read with the credential
-        memberships = Membership.objects.filter(
-            administration=self.administration, user=self.request.user
-        )
-        return memberships.values_list("role", flat=True).first()
+        return tenancy().member_role(self.administration, self.request.user)
 
     @property
     def sees_everyone(self) -> bool:
         """Owners and admins see the whole organization's records; members only their own."""
-        return self.role in (Membership.Role.OWNER, Membership.Role.ADMIN)
+        return self.role in tenancy().ELEVATED_ROLES
 
     def body(self, request: Request) -> dict[str, Any]:
         if not isinstance(request.data, dict):

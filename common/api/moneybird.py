@@ -6,13 +6,12 @@ from django.urls import URLPattern, re_path
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from administrations.models import Administration
-from administrations.selectors import administration_for_user
-from common.api import reject_null_characters
+from common.api import refuse_writes_when_suspended, reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
 from common.idempotency import IdempotentViewMixin
 from common.ratelimit import RateLimitedViewMixin
+from common.tenancy import tenancy
 
 ID = r"\d{1,19}"
 
@@ -32,7 +31,7 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     rate_limit_dialect = "moneybird"
 
     required_scopes: tuple[str, ...] = ("time_entries",)
-    administration: Administration
+    administration: Any  # an Administration of the tenant app (common.tenancy)
     # False only for the routes without an administration in the URL (/administrations).
     resolves_administration: bool = True
 
@@ -41,10 +40,11 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         reject_null_characters(request.query_params)
         organization_id = None
         if self.resolves_administration:
-            self.administration = administration_for_user(
+            self.administration = tenancy().administration_for_user(
                 user=request.user, administration_id=kwargs["administration_id"], token=request.auth
             )
             organization_id = self.administration.pk
+            refuse_writes_when_suspended(self, request)
         self.check_rate_limit(request, organization_id)
 
     def get_exception_handler(self):

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 
 from common.api import IdField
 from common.exceptions import BadRequest
+from common.ids import parse_id
 
 # POST .../synchronization answers at most this many records.
 SYNC_MAX = 100
@@ -61,11 +62,9 @@ def requested_ids(request: Request, *, refuse_more: bool) -> list[int]:
         )
     wanted: dict[int, None] = {}  # ordered and distinct
     for value in ids:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            continue
-        text = str(value)
-        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
-            wanted[int(text)] = None
+        pk = parse_id(value)
+        if pk is not None:
+            wanted[pk] = None
         if len(wanted) == SYNC_MAX:
             break
     return list(wanted)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from administrations.models import Administration, Contact, Membership, Project
 from common.api.expensicat import ExpensicatView, expensicat_path
 from common.exceptions import BadRequest
+from common.ids import render_id
 from common.openapi import expensicat_page, expensicat_responses
 from common.pagination import CURSOR_LIMIT_DEFAULT, CURSOR_LIMIT_MAX
 from common.timefmt import iso_utc
@@ -49,21 +50,21 @@ def _time_entries(administration: Administration, ids: set[int], role: str | Non
 def _projects(administration: Administration, ids: set[int], role: str | None) -> dict:
     from administrations.api.expensicat import render_project
 
-    projects = Project.objects.filter(administration=administration, pk__in=ids)
+    projects = Project.objects.for_administration(administration).filter(pk__in=ids)
     return {p.pk: render_project(p) for p in projects.select_related("contact").order_by()}
 
 
 def _customers(administration: Administration, ids: set[int], role: str | None) -> dict:
     from administrations.api.expensicat import render_customer
 
-    contacts = Contact.objects.filter(administration=administration, pk__in=ids).order_by()
+    contacts = Contact.objects.for_administration(administration).filter(pk__in=ids).order_by()
     return {contact.pk: render_customer(contact) for contact in contacts}
 
 
 def _members(administration: Administration, ids: set[int], role: str | None) -> dict:
     from administrations.api.expensicat import render_member
 
-    memberships = Membership.objects.filter(administration=administration, user_id__in=ids)
+    memberships = Membership.objects.for_administration(administration).filter(user_id__in=ids)
     return {m.user_id: render_member(m) for m in memberships.select_related("user").order_by()}
 
 
@@ -108,7 +109,7 @@ def render_feed_item(event: Event, entity: dict[str, Any] | None) -> dict[str, A
         "entity_type": ENTITY_NAMES[event.subject_type],
         "entity_id": str(event.entity_id),
         "action": event.action,
-        "user_id": None if event.user_id is None else str(event.user_id),
+        "user_id": render_id(event.user_id),
         "data": event_data(event),
         "created_at": iso_utc(event.created_at),
         "entity": entity,

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from common.api import IdField, validate_input
 from common.api.moneybird import MoneybirdView
 from common.exceptions import NotFound
+from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import NO_CONTENT, id_parameter, moneybird_responses
 from common.timefmt import from_db, iso_utc
@@ -54,23 +55,19 @@ class NoteOutput(serializers.Serializer):
 NOTE_BODY = inline_serializer("MoneybirdNoteWrite", {"note": NoteInput()})
 
 
-def _id(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def render_note(note: dict[str, Any]) -> dict[str, Any]:
     """A note from a row dict (list queries aggregate notes as JSON) as Moneybird renders it."""
     return {
         "id": str(note["id"]),
         "administration_id": str(note["administration_id"]),
-        "entity_id": _id(note["entity_id"]),
+        "entity_id": render_id(note["entity_id"]),
         "entity_type": note["entity_type"],
-        "user_id": _id(note["user_id"]),
-        "assignee_id": _id(note["assignee_id"]),
+        "user_id": render_id(note["user_id"]),
+        "assignee_id": render_id(note["assignee_id"]),
         "todo": bool(note["todo"]),
         "note": note["note"],
         "completed_at": iso_utc(from_db(note["completed_at"])) if note["completed_at"] else None,
-        "completed_by_id": _id(note["completed_by_id"]),
+        "completed_by_id": render_id(note["completed_by_id"]),
         "todo_type": note["todo_type"],
         "data": note["data"] or {},
         "created_at": iso_utc(from_db(note["created_at"])),
@@ -94,9 +91,9 @@ def render_event(event: dict[str, Any]) -> dict[str, Any]:
     created = iso_utc(from_db(event["created_at"]))
     return {
         "administration_id": str(event["administration_id"]),
-        "user_id": _id(event["user_id"]),
+        "user_id": render_id(event["user_id"]),
         "action": event["action"],
-        "link_entity_id": _id(event["link_entity_id"]),
+        "link_entity_id": render_id(event["link_entity_id"]),
         "link_entity_type": event["link_entity_type"],
         "data": event["data"] or {},
         "created_at": created,

@@ -16,6 +16,7 @@ from administrations.models import Administration
 from common.api.moneybird import MoneybirdView, moneybird_path
 from common.auth import token_scopes
 from common.exceptions import BadRequest, ScopeMissing
+from common.ids import render_id
 from common.openapi import moneybird_responses
 from common.pagination import MAX_PER_PAGE, page_from_request
 from common.timefmt import iso_utc
@@ -103,7 +104,7 @@ def render_feed_item(event: Event, entity: dict[str, Any] | None) -> dict[str, A
         "entity_type": event.subject_type,
         "entity_id": str(event.entity_id),
         "action": event.action,
-        "user_id": None if event.user_id is None else str(event.user_id),
+        "user_id": render_id(event.user_id),
         "data": event_data(event),
         "created_at": iso_utc(event.created_at),
         "entity": entity,

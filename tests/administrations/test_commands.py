@@ -100,8 +100,10 @@ def test_create_administration_with_options_and_owner():
     assert (administration.language, administration.country) == ("en", "US")
     membership = Membership.objects.get(administration=administration)
     assert (membership.user.email, membership.role) == ("zoe@example.com", "owner")
+    # A new person: recorded as a user (in no administration), then as invited.
     assert list(Event.objects.values_list("action", flat=True)) == [
         "administration_added",
+        "user_created",
         "user_invited",
     ]
 

@@ -193,8 +193,7 @@ def test_attributes_follow_the_administration(user):
             "period_locked_until": date(2025, 12, 31),
         },
     )
-    # No service suspends an administration (billing is out of scope): set it directly.
-    Administration.objects.filter(pk=user.second.pk).update(suspended=True)
+    services.administration_suspension_set(administration=user.second, actor=None, suspended=True)
     token = TokenFactory(user=user.user)
     assert listed(token) == [
         expected(

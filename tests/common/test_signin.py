@@ -737,7 +737,8 @@ def test_every_credential_becomes_a_grant(administration, user, browser, applica
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from common.auth import ApiTokenAuthentication, JWTAuthentication, OAuth2Authentication
+    from administrations.auth import ApiTokenAuthentication
+    from common.auth import JWTAuthentication, OAuth2Authentication
 
     def authenticate(auth_class, secret):
         request = Request(APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}"))

@@ -1,9 +1,9 @@
 """Expensicat's /api/v1/time-entries, over timeentries.services."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.models import Membership
+from administrations.models import User
 from common.api import IdField, TimestampField, validate_input
 from common.api.expensicat import (
     ID,
@@ -29,6 +29,7 @@ from common.bulk import atomic_flag, bulk_results, given_ids, items_of, query_id
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.errors import expensicat_error_body
 from common.exceptions import NotFound, ServiceError, ValidationFailed
+from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     EXPENSICAT_PAGING,
@@ -43,7 +44,10 @@ from common.timefmt import iso_utc
 from timeentries import services
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.models import TimeEntry
-from timeentries.selectors import time_entries_of
+from timeentries.selectors import (
+    time_entries_changeable,
+    time_entries_visible,
+)
 
 # Expensicat's names for the services' fields (input keys, and error details).
 FIELD_NAMES = {"started_at": "start_time", "ended_at": "end_time"}
@@ -55,15 +59,11 @@ KEYSET = Keyset(TimeEntry, "-started_at", "id")
 
 def with_related(queryset: QuerySet) -> QuerySet:
     """Entries with the related rows render_time_entry reads joined."""
-    return queryset.select_related(*_related())
+    return queryset.select_related(*RELATED)
 
 
-def _related() -> list[str]:
-    related = ["user", "project", "project__contact"]
-    # Joined once TimeEntry.sales_invoice exists (see _render_invoice).
-    if any(f.name == "sales_invoice" for f in TimeEntry._meta.get_fields()):
-        related.append("sales_invoice")
-    return related
+# What render_time_entry reads of an entry's related rows, joined in the entry's own query.
+RELATED = ("user", "project", "project__contact", "sales_invoice")
 
 
 @extend_schema_serializer(component_name="ExpensicatTimeEntryCreateInput")
@@ -155,23 +155,15 @@ ENTRY_PAGE = expensicat_page("ExpensicatTimeEntry", TimeEntryOutput)
 ENTRY_ID = id_parameter("id", "time entry")
 
 
-def _id(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _duration(entry: TimeEntry, now: datetime) -> int:
     """Seconds worked: end (or now, while running) minus start minus pauses."""
     end = entry.ended_at or now
     return max(0, int((end - entry.started_at).total_seconds()) - entry.paused_duration)
 
 
-# --- invoice: TimeEntry.sales_invoice (invoices.SalesInvoice) ----------------------------------
-
-
 def _render_invoice(entry: TimeEntry) -> dict[str, Any] | None:
-    """The entry's invoice, or None. Read through getattr so that this dialect also runs on a
-    schema without TimeEntry.sales_invoice (then every entry renders invoice_id/invoice null)."""
-    invoice = getattr(entry, "sales_invoice", None)
+    """The entry's invoice (invoices.SalesInvoice), or None."""
+    invoice = entry.sales_invoice
     if invoice is None:
         return None
     return {
@@ -183,11 +175,8 @@ def _render_invoice(entry: TimeEntry) -> dict[str, Any] | None:
     }
 
 
-# -------------------------------------------------------------------------------------------------
-
-
 def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
-    """One entry as Expensicat renders it; `entry` has _related() joined."""
+    """One entry as Expensicat renders it; `entry` has RELATED joined."""
     user, project = entry.user, entry.project
     invoice = _render_invoice(entry)
     customer = project.contact if project is not None else None
@@ -195,7 +184,7 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
         "id": str(entry.pk),
         "organization_id": str(entry.administration_id),
         "user_id": str(entry.user_id),
-        "project_id": _id(entry.project_id),
+        "project_id": render_id(entry.project_id),
         "start_time": iso_utc(entry.started_at),
         "end_time": iso_utc(entry.ended_at),
         "duration": _duration(entry, now),
@@ -215,7 +204,7 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
         else {
             "id": str(project.pk),
             "name": project.name,
-            "customer_id": _id(project.contact_id),
+            "customer_id": render_id(project.contact_id),
             # A number here (the document's type), a string on /v1/projects.
             "hourly_rate": None if project.hourly_rate is None else float(project.hourly_rate),
             "currency": project.currency,
@@ -232,14 +221,12 @@ class TimeEntryView(ExpensicatView):
     write_scopes = ("entries:write",)
 
     def visible(self) -> QuerySet:
-        """The entries the caller may see: the organization's, or only their own for a member."""
-        queryset = time_entries_of(self.administration)
-        if not self.sees_everyone:
-            queryset = queryset.filter(user=self.request.user)
-        return queryset
+        return time_entries_visible(
+            self.administration, cast(User, self.request.user), sees_everyone=self.sees_everyone
+        )
 
     def entry_or_404(self, pk: str) -> TimeEntry:
-        entry = self.visible().select_related(*_related()).filter(pk=path_id(pk)).first()
+        entry = self.visible().select_related(*RELATED).filter(pk=path_id(pk)).first()
         if entry is None:
             raise NotFound("id")
         return entry
@@ -248,15 +235,7 @@ class TimeEntryView(ExpensicatView):
         return render_time_entry(entry, now=timezone.now())
 
     def changeable(self) -> QuerySet:
-        """visible() for a write service to lock the entry from: the caller's role is looked
-        up inside that same query (members change only their own entries)."""
-        user = self.request.user
-        elevated = Membership.objects.filter(
-            administration=self.administration,
-            user=user,
-            role__in=(Membership.Role.OWNER, Membership.Role.ADMIN),
-        )
-        return time_entries_of(self.administration).filter(Q(user=user) | Q(Exists(elevated)))
+        return time_entries_changeable(self.administration, cast(User, self.request.user))
 
 
 class TimeEntryListView(TimeEntryView):
@@ -289,7 +268,7 @@ class TimeEntryListView(TimeEntryView):
             user=request.user,
             sees_everyone=self.sees_everyone,
         )
-        entries, next_cursor = KEYSET.paginate(filterset.qs.select_related(*_related()), page)
+        entries, next_cursor = KEYSET.paginate(filterset.qs.select_related(*RELATED), page)
         now = timezone.now()
         return self.page([render_time_entry(e, now=now) for e in entries], next_cursor)
 
@@ -424,7 +403,7 @@ class TimeEntryBulkView(TimeEntryView):
         rendered = {}
         if written and status != 204 and not outcome.rolled_back:
             now = timezone.now()
-            queryset = self.visible().select_related(*_related()).filter(pk__in=written)
+            queryset = self.visible().select_related(*RELATED).filter(pk__in=written)
             rendered = {e.pk: render_time_entry(e, now=now) for e in queryset}
         results = bulk_results(
             self,

@@ -31,6 +31,7 @@ from common.bulk import (
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged, version_tag
 from common.exceptions import NotFound, ScopeMissing, ServiceError, ValidationFailed
+from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
@@ -151,10 +152,6 @@ TIME_ENTRY_BODY = inline_serializer("MoneybirdTimeEntryWrite", {"time_entry": Ti
 ENTRY_ID = id_parameter("id", "time entry")
 
 
-def _id(value: int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def _date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -209,9 +206,9 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
     body = {
         "id": str(row["id"]),
         "administration_id": str(row["administration_id"]),
-        "contact_id": _id(contact_id),
-        "project_id": _id(project_id),
-        "sales_invoice_id": _id(invoice_id),
+        "contact_id": render_id(contact_id),
+        "project_id": render_id(project_id),
+        "sales_invoice_id": render_id(invoice_id),
         "user_id": str(row["user_id"]),
         "started_at": iso_utc(row["started_at"]),
         "ended_at": iso_utc(row["ended_at"]),
@@ -451,6 +448,7 @@ class TimeEntryResumeView(MoneybirdView):
 
 class TimeEntrySynchronizationView(MoneybirdView):
     required_scopes = ("time_entries",)
+    reads_by_post = True  # POST asks for entries by id; a suspended administration answers it
 
     @extend_schema(
         operation_id="moneybird_time_entries_synchronization_list",

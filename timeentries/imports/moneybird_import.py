@@ -278,7 +278,7 @@ class MoneybirdImport:
         # Names are unique here regardless of case; the few names of an administration.
         existing = {
             name.lower(): pk
-            for name, pk in Project.objects.filter(administration=self.administration)
+            for name, pk in Project.objects.for_administration(self.administration)
             .order_by()
             .values_list("name", "pk")
         }

@@ -96,7 +96,7 @@ class WebhookView(MoneybirdView):
     required_scopes = ("settings",)
 
     def webhook(self, pk: str) -> Webhook:
-        webhook = Webhook.objects.filter(administration=self.administration, pk=int(pk)).first()
+        webhook = Webhook.objects.for_administration(self.administration).filter(pk=int(pk)).first()
         if webhook is None:
             raise NotFound("id")
         webhook.administration = self.administration
@@ -110,7 +110,7 @@ class WebhookListView(WebhookView):
         responses=moneybird_responses({200: WebhookOutput(many=True)}, 404),
     )
     def get(self, request: Request, administration_id: str) -> Response:
-        webhooks = Webhook.objects.filter(administration=self.administration).order_by("id")
+        webhooks = Webhook.objects.for_administration(self.administration).order_by("id")
         return Response([render_webhook(w) for w in webhooks])
 
     @extend_schema(

@@ -36,11 +36,12 @@ from administrations import services
 from administrations.filtersets import ContactFilterSet
 from administrations.models import Administration, Contact, ContactPerson
 from administrations.selectors import contact_get, contact_people_json
-from common.api import IdField, synchronization, validate_input
+from common.api import IdField, query_flag, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.db import deferred_page
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
+from common.ids import parse_id
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
@@ -231,21 +232,14 @@ def contact_body(request: Request) -> dict[str, Any]:
 
 
 def include_archived(request: Request) -> bool:
-    raw = str(request.query_params.get("include_archived", "")).strip().lower()
-    if raw in ("true", "1", "yes"):
-        return True
-    if raw in ("false", "0", "no", ""):
-        return False
-    raise BadRequest(
-        "include_archived does not have a valid value", field="include_archived", code="invalid"
-    )
+    return query_flag(request, "include_archived")
 
 
 def _pk(value: str) -> int:
-    number = int(value)
-    if not 0 < number < 2**63:  # no record has such an id; SQLite could not even compare it
+    pk = parse_id(value)
+    if pk is None:
         raise NotFound("id")
-    return number
+    return pk
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -253,7 +247,7 @@ def _pk(value: str) -> int:
 
 def contacts_of(administration: Administration, *, archived: bool = True) -> QuerySet:
     """The administration's contacts; archived ones only when `archived`."""
-    queryset = Contact.objects.filter(administration=administration)
+    queryset = Contact.objects.for_administration(administration)
     return queryset if archived else queryset.filter(archived=False)
 
 
@@ -674,6 +668,8 @@ class ContactByCustomerIdView(ContactView):
 
 
 class ContactSynchronizationView(ContactView):
+    reads_by_post = True  # POST asks for contacts by id; a suspended administration answers it
+
     @extend_schema(
         operation_id="moneybird_contacts_synchronization_list",
         summary="List the id and version of every contact",

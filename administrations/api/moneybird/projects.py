@@ -4,7 +4,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
     extend_schema,
@@ -19,8 +18,8 @@ from rest_framework.response import Response
 
 from administrations import services
 from administrations.filtersets import ProjectFilterSet
-from administrations.models import Administration, Project
-from administrations.selectors import project_get
+from administrations.models import Project
+from administrations.selectors import project_get, projects_of
 from common.api import validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
@@ -109,10 +108,6 @@ def render_project(project: Project) -> dict[str, Any]:
         "state": project.state,
         "budget": project.budget,
     }
-
-
-def projects_of(administration: Administration) -> QuerySet:
-    return Project.objects.filter(administration=administration)
 
 
 def _page(request: Request) -> Page:

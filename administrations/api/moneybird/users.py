@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations.models import Administration, Membership, User
+from common.api import query_flag
 from common.api.moneybird import MoneybirdView, moneybird_path
-from common.exceptions import BadRequest
 from common.openapi import moneybird_responses
 from common.timefmt import iso_utc
 
@@ -60,17 +60,6 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 FLAGS = ("include_inactive", "include_accountants", "include_api_users")
-_TRUE = ("true", "1")
-_FALSE = ("false", "0", "")
-
-
-def _flag(request: Request, name: str) -> bool:
-    value = request.query_params.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise BadRequest(f"{name} does not have a valid value", field=name, code="invalid")
 
 
 def render_member(membership: Membership, administration: Administration) -> dict[str, Any]:
@@ -126,9 +115,9 @@ class UserListView(MoneybirdView):
     )
     def get(self, request: Request, administration_id: str) -> Response:
         # Every flag is checked; only include_inactive can change who is listed.
-        flags = {name: _flag(request, name) for name in FLAGS}
+        flags = {name: query_flag(request, name) for name in FLAGS}
         memberships = (
-            Membership.objects.filter(administration=self.administration)
+            Membership.objects.for_administration(self.administration)
             .select_related("user")
             .order_by("created_at", "id")
         )

@@ -8,9 +8,9 @@ from django.db import transaction
 from administrations.management.base import email_clean, service_errors
 from administrations.services import administration_create, member_add
 
-# The service stores these as given; the columns hold 2 and 8 characters.
+# administration_create checks every attribute (and upper-cases the country); this check comes
+# first only so that the message quotes the code as it was typed.
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?")
 
 
 class Command(BaseCommand):
@@ -33,8 +33,6 @@ class Command(BaseCommand):
         prevent_overlaps = options["prevent_overlapping_entries"]
         if not _COUNTRY.fullmatch(country or ""):
             raise CommandError(f"country: {country!r} is not a two-letter country code")
-        if not _LANGUAGE.fullmatch(language or ""):
-            raise CommandError(f"language: {language!r} is not a language code such as nl")
         owner_email = email_clean(owner, field="owner") if owner is not None else None
         # One transaction around both services: a refused owner leaves no administration behind.
         with service_errors(), transaction.atomic():
