@@ -147,7 +147,7 @@ class IdempotentViewMixin(_ViewBase):
         row = _model()(
             id=new_id(),
             # initial() has authenticated the request: there is a user.
-            user_id=request.user.pk,  # type: ignore[misc]
+            user_id=request.user.pk,
             administration_id=administration.pk,
             key=key,
             method=str(request.method),
