@@ -66,6 +66,42 @@ def _related() -> list[str]:
     return related
 
 
+# The columns render_time_entry reads, by relation: a list reads these and nothing else (a
+# user's password hash and a contact's forty columns stay in the database).
+RENDERED_COLUMNS = {
+    "": (
+        "administration_id",
+        "user_id",
+        "project_id",
+        "started_at",
+        "ended_at",
+        "paused_duration",
+        "description",
+        "billable",
+        "created_at",
+        "updated_at",
+    ),
+    "user": ("name", "email", "avatar_url"),
+    "project": ("name", "contact_id", "hourly_rate", "currency"),
+    "project__contact": ("company_name", "firstname", "lastname", "customer_id"),
+    "sales_invoice": ("invoice_id", "state", "invoice_date", "due_date"),
+}
+
+
+def rendered_only(queryset: QuerySet) -> QuerySet:
+    """`queryset` with the related rows joined and only the columns render_time_entry reads."""
+    related = _related()
+    columns = [
+        f"{relation}__{name}" if relation else name
+        for relation, names in RENDERED_COLUMNS.items()
+        if not relation or relation in related
+        for name in names
+    ]
+    if "sales_invoice" in related:
+        columns.append("sales_invoice_id")
+    return queryset.select_related(*related).only(*columns)
+
+
 @extend_schema_serializer(component_name="ExpensicatTimeEntryCreateInput")
 class TimeEntryCreateInput(serializers.Serializer):
     start_time = TimestampField()
@@ -289,7 +325,7 @@ class TimeEntryListView(TimeEntryView):
             user=request.user,
             sees_everyone=self.sees_everyone,
         )
-        entries, next_cursor = KEYSET.paginate(filterset.qs.select_related(*_related()), page)
+        entries, next_cursor = KEYSET.paginate(filterset.qs, page, fetch=rendered_only)
         now = timezone.now()
         return self.page([render_time_entry(e, now=now) for e in entries], next_cursor)
 
