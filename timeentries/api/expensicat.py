@@ -360,7 +360,9 @@ class TimeEntryDetailView(TimeEntryView):
         responses=expensicat_responses({200: ENTRY_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        entry = self.entry_or_404(pk)
+        entry = rendered_only(self.visible().filter(pk=path_id(pk))).first()
+        if entry is None:
+            raise NotFound("id")
         return tagged(request, self.data(self.render(entry)), record_tag(entry))
 
     @extend_schema(
