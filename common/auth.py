@@ -13,11 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.db.models import QuerySet
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication as DotOAuth2Authentication
 from rest_framework import authentication, exceptions, permissions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+
+from common.db import Prepared
 
 # --- the scope vocabulary -----------------------------------------------------------------------
 
@@ -156,29 +159,34 @@ class BearerAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+def _token_query(key_hash: str) -> QuerySet:
+    """The token by its hash, with its user and administration and the user's role there
+    (none when no longer a member): every request of a token bound to one administration then
+    reaches it, and knows what the user may see, without a query of its own."""
+    from django.db.models import OuterRef, Subquery
+
+    from administrations.models import ApiToken, Membership
+
+    role = Membership.objects.filter(
+        user=OuterRef("user_id"), administration=OuterRef("administration_id")
+    ).values("role")[:1]
+    return (
+        ApiToken.objects.select_related("user", "administration")
+        .annotate(role=Subquery(role))
+        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+        .order_by("pk")[:1]
+    )
+
+
+# Compiled once per connection: every request with an API token runs it.
+_TOKEN = Prepared(_token_query, "str")
+
+
 class ApiTokenAuthentication(BearerAuthentication):
     kind = "api_token"
 
     def authenticate_bearer(self, request, secret: str):
-        from django.db.models import OuterRef, Subquery
-
-        from administrations.models import ApiToken, Membership
-
-        # The token's own administration comes in the same query, with the user's role there
-        # (none when no longer a member): every request of a token bound to one administration
-        # then reaches it, and knows what the user may see, without a query of its own.
-        token = (
-            ApiToken.objects.select_related("user", "administration")
-            .annotate(
-                role=Subquery(
-                    Membership.objects.filter(
-                        user=OuterRef("user_id"), administration=OuterRef("administration_id")
-                    ).values("role")[:1]
-                )
-            )
-            .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        token = _TOKEN.first(hash_token(secret))
         if token is None:
             raise exceptions.AuthenticationFailed(INVALID)
         grant = Grant(

@@ -27,6 +27,7 @@ from common.api.expensicat import (
 )
 from common.bulk import atomic_flag, bulk_results, given_ids, items_of, query_ids
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
+from common.db import Prepared
 from common.errors import expensicat_error_body
 from common.exceptions import NotFound, ServiceError, ValidationFailed
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
@@ -263,6 +264,25 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
     }
 
 
+# The get's statement, compiled once per connection: one for owners and admins, one for members
+# (who see only their own entries; TimeEntryView.visible).
+_ENTRY = Prepared(
+    lambda administration_id, pk: rendered_only(
+        TimeEntry.objects.filter(administration_id=administration_id, pk=pk)
+    ).order_by("pk")[:1],
+    "int",
+    "int",
+)
+_OWN_ENTRY = Prepared(
+    lambda administration_id, pk, user_id: rendered_only(
+        TimeEntry.objects.filter(administration_id=administration_id, pk=pk, user_id=user_id)
+    ).order_by("pk")[:1],
+    "int",
+    "int",
+    "int",
+)
+
+
 class TimeEntryView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
@@ -360,7 +380,10 @@ class TimeEntryDetailView(TimeEntryView):
         responses=expensicat_responses({200: ENTRY_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        entry = rendered_only(self.visible().filter(pk=path_id(pk))).first()
+        if self.sees_everyone:
+            entry = _ENTRY.first(self.administration.pk, path_id(pk))
+        else:
+            entry = _OWN_ENTRY.first(self.administration.pk, path_id(pk), self.request.user.pk)
         if entry is None:
             raise NotFound("id")
         return tagged(request, self.data(self.render(entry)), record_tag(entry))
