@@ -168,16 +168,21 @@ class Prepared:
             slots = [self.placeholders.index(p) if p in self.placeholders else None for p in params]
             if sum(s is not None for s in slots) != len(self.placeholders):
                 raise ValueError("every placeholder must be one parameter of the SQL")
-            klass_info, select = compiler.klass_info, compiler.select
-            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-            init_list = [f[0].target.attname for f in select[start:end]]
-            populators = get_related_populators(klass_info, select, using)
-            state = (wrapper, compiler, sql, params, slots, init_list, (start, end), populators)
+            klass_info, select, query = compiler.klass_info, compiler.select, queryset.query
+            if query.values_select or klass_info is None:  # a values() queryset: dicts
+                names = [*query.extra_select, *query.values_select, *query.annotation_select]
+                state = (wrapper, compiler, sql, params, slots, names, None, None)
+            else:
+                start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+                init_list = [f[0].target.attname for f in select[start:end]]
+                populators = get_related_populators(klass_info, select, using)
+                state = (wrapper, compiler, sql, params, slots, init_list, (start, end), populators)
             self.compiled[id(wrapper)] = state
         return state
 
-    def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> Model | None:
-        _, compiler, sql, params, slots, init_list, (start, end), populators = self._compiled(using)
+    def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
+        """The first row: a model instance, or a dict for a values() queryset; None if none."""
+        _, compiler, sql, params, slots, names, span, populators = self._compiled(using)
         bound = [p if s is None else values[s] for p, s in zip(params, slots, strict=True)]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, bound)
@@ -185,6 +190,10 @@ class Prepared:
         if row is None:
             return None
         (row,) = compiler.results_iter([[row]])
+        if span is None:
+            return dict(zip(names, row, strict=True))
+        start, end = span
+        init_list = names
         obj = compiler.klass_info["model"].from_db(using, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, obj)
