@@ -2,6 +2,7 @@
 than bulk_create."""
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -155,12 +156,13 @@ class Prepared:
             -(2**62) - i if kind == "int" else f"\x00prepared:{id(self)}:{i}"
             for i, kind in enumerate(kinds)
         )
-        self.compiled: dict[int, tuple] = {}
+        # Per thread (as Django's connections are), so a thread's end frees its compilation.
+        self.compiled = threading.local()
 
     def _compiled(self, using: str) -> tuple:
         wrapper = connections[using]
-        # Keyed by the connection wrapper (one per thread and alias), as the SQL is its vendor's.
-        state = self.compiled.get(id(wrapper))
+        # The SQL is the connection's vendor's; a thread's wrapper per alias is the same object.
+        state = getattr(self.compiled, using, None)
         if state is None or state[0] is not wrapper:
             queryset = self.build(*self.placeholders)
             compiler = queryset.query.get_compiler(using=using)
@@ -177,7 +179,7 @@ class Prepared:
                 init_list = [f[0].target.attname for f in select[start:end]]
                 populators = get_related_populators(klass_info, select, using)
                 state = (wrapper, compiler, sql, params, slots, init_list, (start, end), populators)
-            self.compiled[id(wrapper)] = state
+            setattr(self.compiled, using, state)
         return state
 
     def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
