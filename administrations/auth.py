@@ -1,32 +1,38 @@
 """The API-token credential. It lives with the tokens it reads; the shared bearer machinery (the
 kinds, the Grant, the scope check) is common.auth, and settings name this class by path."""
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from rest_framework import exceptions
 
 from administrations.models import ApiToken, Membership
 from common.auth import INVALID, BearerAuthentication, Grant, hash_token
+from common.db import Prepared
+
+
+def _token_query(key_hash: str) -> QuerySet:
+    """The token by its hash, with its user and administration and the user's role there
+    (none when no longer a member): every request of a token bound to one administration then
+    reaches it, and knows what the user may see, without a query of its own."""
+    role = Membership.objects.filter(
+        user=OuterRef("user_id"), administration=OuterRef("administration_id")
+    ).values("role")[:1]
+    return (
+        ApiToken.objects.select_related("user", "administration")
+        .annotate(role=Subquery(role))
+        .filter(key_hash=key_hash, revoked_at__isnull=True, user__is_active=True)
+        .order_by("pk")[:1]
+    )
+
+
+# Compiled once per connection: every request with an API token runs it.
+_TOKEN = Prepared(_token_query, "str")
 
 
 class ApiTokenAuthentication(BearerAuthentication):
     kind = "api_token"
 
     def authenticate_bearer(self, request, secret: str):
-        # The token's own administration comes in the same query, with the user's role there
-        # (none when no longer a member): every request of a token bound to one administration
-        # then reaches it, and knows what the user may see, without a query of its own.
-        token = (
-            ApiToken.objects.select_related("user", "administration")
-            .annotate(
-                role=Subquery(
-                    Membership.objects.filter(
-                        user=OuterRef("user_id"), administration=OuterRef("administration_id")
-                    ).values("role")[:1]
-                )
-            )
-            .filter(key_hash=hash_token(secret), revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        token = _TOKEN.first(hash_token(secret))
         if token is None:
             raise exceptions.AuthenticationFailed(INVALID)
         grant = Grant(

@@ -2,12 +2,13 @@
 than bulk_create."""
 
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import (
     Field,
     ForeignKey,
@@ -17,6 +18,7 @@ from django.db.models import (
     Model,
     QuerySet,
 )
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 
 
@@ -137,3 +139,67 @@ def deferred_page(
     result (events, notes) is computed for the page and not for the rows an OFFSET skips."""
     keys = queryset.order_by(*ordering).values("pk")[offset : offset + limit]
     return queryset.model._default_manager.filter(pk__in=keys).order_by(*ordering)
+
+
+class Prepared:
+    """A queryset shape compiled to SQL once per database connection, then run with new values:
+    compiling (building the query, resolving names, rendering the SQL) costs Django more than a
+    hot read costs the database. `build(*values)` makes the queryset; it is called once with
+    placeholder values of `kinds` ("str" or "int", one per value), which must reach the SQL as
+    parameters unchanged (compared with `=`). Rows come back as `build`'s queryset would load
+    them: model instances with their select_related rows and annotations."""
+
+    def __init__(self, build: Callable[..., QuerySet], *kinds: str):
+        self.build = build
+        # Values no request sends: a string with a NUL, integers below any id.
+        self.placeholders = tuple(
+            -(2**62) - i if kind == "int" else f"\x00prepared:{id(self)}:{i}"
+            for i, kind in enumerate(kinds)
+        )
+        # Per thread (as Django's connections are), so a thread's end frees its compilation.
+        self.compiled = threading.local()
+
+    def _compiled(self, using: str) -> tuple:
+        wrapper = connections[using]
+        # The SQL is the connection's vendor's; a thread's wrapper per alias is the same object.
+        state = getattr(self.compiled, using, None)
+        if state is None or state[0] is not wrapper:
+            queryset = self.build(*self.placeholders)
+            compiler = queryset.query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            slots = [self.placeholders.index(p) if p in self.placeholders else None for p in params]
+            if sum(s is not None for s in slots) != len(self.placeholders):
+                raise ValueError("every placeholder must be one parameter of the SQL")
+            klass_info, select, query = compiler.klass_info, compiler.select, queryset.query
+            if query.values_select or klass_info is None:  # a values() queryset: dicts
+                names = [*query.extra_select, *query.values_select, *query.annotation_select]
+                state = (wrapper, compiler, sql, params, slots, names, None, None)
+            else:
+                start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+                init_list = [f[0].target.attname for f in select[start:end]]
+                # django-stubs describe a later Django, whose populators take a fetch_mode.
+                populators = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
+                state = (wrapper, compiler, sql, params, slots, init_list, (start, end), populators)
+            setattr(self.compiled, using, state)
+        return state
+
+    def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
+        """The first row: a model instance, or a dict for a values() queryset; None if none."""
+        _, compiler, sql, params, slots, names, span, populators = self._compiled(using)
+        bound = [p if s is None else values[s] for p, s in zip(params, slots, strict=True)]
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, bound)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        (row,) = compiler.results_iter([[row]])
+        if span is None:
+            return dict(zip(names, row, strict=True))
+        start, end = span
+        init_list = names
+        obj = compiler.klass_info["model"].from_db(using, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(obj, name, row[position])
+        return obj

@@ -1,8 +1,10 @@
 """Middleware that guards the API before any view runs."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 
 from common.errors import expensicat_error_body
 from common.limits import REQUEST_BODY_MAX_BYTES
@@ -35,3 +37,43 @@ class RequestBodyLimitMiddleware:
                 return api_error_response(request, 413, message, "payload_too_large")
             return HttpResponse(message, status=413, content_type="text/plain")
         return self.get_response(request)
+
+
+# The data APIs (Moneybird's /api/v2/, Expensicat's /api/v1/) authenticate every request by its
+# credential and keep no session: sessions, the session's user and messages serve the admin and
+# the sign-in pages (which include /api/auth/), so these paths skip them. CSRF stays as Django
+# ships it (the deployment check looks for it by name; on the APIs' csrf_exempt views it returns
+# at once).
+DATA_API_PREFIXES = ("/api/v1/", "/api/v2/")
+
+
+def _browser_only(dotted_path: str) -> type:
+    """The middleware at `dotted_path`, skipped on the data APIs' paths. A subclass, so that the
+    admin's checks for its middleware still find it."""
+    wrapped: type = import_string(dotted_path)
+
+    def skipped(request: HttpRequest) -> bool:
+        return request.path_info.startswith(DATA_API_PREFIXES)
+
+    namespace: dict[str, Any] = {
+        "__call__": lambda self, request: (
+            self.get_response(request) if skipped(request) else wrapped.__call__(self, request)
+        )
+    }
+    # Django registers these hooks by their presence on the instance.
+    for hook in ("process_view", "process_exception", "process_template_response"):
+        if hasattr(wrapped, hook):
+            namespace[hook] = _skipping(getattr(wrapped, hook), skipped)
+    return type(f"BrowserOnly{wrapped.__name__}", (wrapped,), namespace)
+
+
+def _skipping(method: Callable, skipped: Callable[[HttpRequest], bool]) -> Callable:
+    def hook(self: Any, request: HttpRequest, *args: Any) -> Any:
+        return None if skipped(request) else method(self, request, *args)
+
+    return hook
+
+
+SessionMiddleware = _browser_only("django.contrib.sessions.middleware.SessionMiddleware")
+AuthenticationMiddleware = _browser_only("django.contrib.auth.middleware.AuthenticationMiddleware")
+MessageMiddleware = _browser_only("django.contrib.messages.middleware.MessageMiddleware")

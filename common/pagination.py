@@ -2,6 +2,7 @@
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -136,11 +137,27 @@ class Keyset:
         cursor = request.query_params.get("cursor")
         return CursorPage(limit=limit, after=self.decode(cursor) if cursor else None)
 
-    def paginate(self, queryset: QuerySet, page: CursorPage) -> tuple[list, str | None]:
-        """The page's rows and the cursor of the next page (None on the last page)."""
+    def paginate(
+        self,
+        queryset: QuerySet,
+        page: CursorPage,
+        *,
+        fetch: Callable[[QuerySet], QuerySet] | None = None,
+    ) -> tuple[list, str | None]:
+        """The page's rows and the cursor of the next page (None on the last page).
+
+        With `fetch`, the page's keys are taken from the index first (the keyset predicate, the
+        order and the limit in a subquery that the LIMIT keeps the planner from flattening),
+        and only then `fetch` (which joins and picks columns) reads those rows: whatever the
+        statistics say, the joins never run on the rows the keyset predicate leaves before the
+        limit cuts them."""
         queryset = queryset.order_by(*self.ordering)
         if page.after is not None:
             queryset = queryset.filter(self._after(page.after))
+        if fetch is not None:
+            keys = queryset.values("pk")[: page.limit + 1]
+            manager = queryset.model._default_manager
+            queryset = fetch(manager.filter(pk__in=keys)).order_by(*self.ordering)
         rows = list(queryset[: page.limit + 1])
         if len(rows) <= page.limit:
             return rows, None

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 
 from common.exceptions import RateLimited
 
@@ -48,21 +49,63 @@ class Usage:
         }
 
 
+# INCR, and a new key's expiry, for every key in one round trip; atomic on the server, so a key
+# is never left counting without its expiry (which a pipelined INCR and EXPIRE could leave when
+# the connection drops between the two).
+_COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+  counts[i] = count
+end
+return counts
+"""
+_script = None
+
+
+def _count(keys: list[tuple[str, int]]) -> list[int]:
+    """Count one request under each (key, timeout in seconds) and return the counts."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        global _script
+        client = backend._cache.get_client(write=True)
+        if _script is None:
+            _script = client.register_script(_COUNT_SCRIPT)
+        names = [backend.make_and_validate_key(key) for key, _ in keys]
+        return [int(c) for c in _script(keys=names, args=[t for _, t in keys], client=client)]
+    counts = []
+    for key, timeout in keys:
+        # add() is a no-op when the key exists, incr() is atomic: together they count correctly
+        # without a lock.
+        backend.add(key, 0, timeout=timeout)
+        try:
+            counts.append(backend.incr(key))
+        except ValueError:  # the key expired between add() and incr()
+            backend.add(key, 1, timeout=timeout)
+            counts.append(1)
+    return counts
+
+
+def _window(bucket: str, limit: Limit, now: float) -> tuple[tuple[str, int], int]:
+    """The bucket's key in the current window with its timeout, and seconds until it resets."""
+    key = f"ratelimit:{bucket}:{limit.window}:{int(now // limit.window)}"
+    return (key, limit.window + 1), max(1, int(limit.window - (now % limit.window)))
+
+
+def _usages(buckets: list[tuple[str, Limit]], now: float | None = None) -> list[Usage]:
+    now = time.time() if now is None else now
+    windows = [_window(bucket, limit, now) for bucket, limit in buckets]
+    counts = _count([key for key, _ in windows])
+    return [
+        Usage(limit=limit.requests, remaining=limit.requests - count, reset=reset)
+        for (_, limit), (_, reset), count in zip(buckets, windows, counts, strict=True)
+    ]
+
+
 def hit(bucket: str, limit: Limit, *, now: float | None = None) -> Usage:
     """Count one request in `bucket`'s current window and say what is left."""
-    now = time.time() if now is None else now
-    window_index = int(now // limit.window)
-    key = f"ratelimit:{bucket}:{limit.window}:{window_index}"
-    # add() is a no-op when the key exists, incr() is atomic on Redis: together they count
-    # correctly across processes without a lock.
-    cache.add(key, 0, timeout=limit.window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.add(key, 1, timeout=limit.window + 1)
-        count = 1
-    reset = max(1, int(limit.window - (now % limit.window)))
-    return Usage(limit=limit.requests, remaining=limit.requests - count, reset=reset)
+    return _usages([(bucket, limit)], now)[0]
 
 
 def limits_for(dialect: str) -> tuple[Limit, Limit]:
@@ -75,9 +118,10 @@ def enforce(*, dialect: str, credential: str, organization: str | None) -> Usage
     """Count the request against the credential's and the organization's buckets; raise
     RateLimited when either is spent. Returns the tighter of the two for the headers."""
     credential_limit, organization_limit = limits_for(dialect)
-    usages = [hit(f"{dialect}:credential:{credential}", credential_limit)]
+    buckets = [(f"{dialect}:credential:{credential}", credential_limit)]
     if organization is not None:
-        usages.append(hit(f"{dialect}:organization:{organization}", organization_limit))
+        buckets.append((f"{dialect}:organization:{organization}", organization_limit))
+    usages = _usages(buckets)  # one round trip to Redis for both
     spent = [u for u in usages if u.remaining < 0]
     if spent:
         worst = max(spent, key=lambda u: u.reset)

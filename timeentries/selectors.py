@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from administrations.models import Administration, Membership, User
-from common.db import deferred_page
+from common.db import Prepared, deferred_page
 from notes.models import Event
 from notes.selectors import events_json, notes_json
 from timeentries.models import IMPORTED, TimeEntry
@@ -113,7 +113,17 @@ def time_entry_rows(administration: Administration, ids: list[int]) -> list[dict
 
 
 def time_entry_row(administration: Administration, entry_id: int) -> dict | None:
-    return _rows(time_entries_of(administration).filter(pk=entry_id)).first()
+    return _ENTRY_ROW.first(administration.pk, entry_id)
+
+
+# A get's statement, compiled once per connection (every get by id runs it).
+_ENTRY_ROW = Prepared(
+    lambda administration_id, pk: _rows(
+        TimeEntry.objects.filter(administration_id=administration_id, pk=pk)
+    ).order_by("pk")[:1],
+    "int",
+    "int",
+)
 
 
 def imported_keys(administration: Administration, source: str, keys: list[str]) -> set[str]:

@@ -1,0 +1,72 @@
+"""The hot paths of issue 12: the data APIs skip the browser's middleware, Expensicat's list takes
+its page of ids first and reads only what it renders, and a compiled statement answers for the
+values of each request."""
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.expensicat_support import ec_api
+from tests.factories import member
+from tests.timeentries.moneybird_support import make_entry
+
+START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+
+
+def test_the_data_apis_answer_without_a_session_and_the_admin_keeps_its_own(
+    client, api, owner, admin_client
+):
+    # Even with a session cookie sent, the API neither reads nor renews a session.
+    api.client.cookies["sessionid"] = "not-a-session"
+    response = api.get("time_entries")
+    assert response.status_code == 200
+    # The session and messages middleware did not run for it.
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "_messages")
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert not response.cookies
+    response = ec_api(owner).get("time-entries")
+    assert response.status_code == 200
+    assert "Cookie" not in response.headers.get("Vary", "")
+    # The admin and the sign-in pages still have sessions, CSRF and the session's user.
+    assert admin_client.get("/admin/").status_code == 200
+    login = client.get("/admin/login/")
+    assert login.status_code == 200
+    assert hasattr(login.wsgi_request, "session")
+    assert "csrftoken" in login.cookies
+
+
+def test_expensicat_list_takes_the_page_of_ids_first_and_reads_only_what_it_renders(
+    administration, owner
+):
+    for n in range(3):
+        make_entry(administration, owner, START + timedelta(hours=n))
+    api = ec_api(owner)
+    first = api.get("time-entries", {"limit": 2})
+    assert first.status_code == 200, first.content
+    cursor = first.json()["meta"]["next_cursor"]
+    with CaptureQueriesContext(connection) as queries:
+        second = api.get("time-entries", {"limit": 2, "cursor": cursor})
+    assert second.status_code == 200, second.content
+    assert [e["start_time"] for e in second.json()["data"]] == ["2024-03-04T09:00:00.000Z"]
+    (page,) = [q["sql"] for q in queries.captured_queries if "timeentries_timeentry" in q["sql"]]
+    # The ids come from a subquery with the keyset predicate and its own LIMIT; the joins are
+    # applied to those rows only.
+    assert page.count("LIMIT") == 2
+    assert " IN (SELECT " in page
+    assert "password" not in page
+    assert '"administrations_contact"."email"' not in page
+
+
+def test_a_compiled_get_answers_for_each_request_its_own_entry_and_caller(administration, owner):
+    colleague = member(administration)
+    mine = make_entry(administration, owner, START)
+    theirs = make_entry(administration, colleague, START + timedelta(hours=2))
+    owner_api, colleague_api = ec_api(owner), ec_api(colleague)
+    assert owner_api.get(f"time-entries/{mine.pk}").json()["data"]["id"] == str(mine.pk)
+    assert owner_api.get(f"time-entries/{theirs.pk}").json()["data"]["id"] == str(theirs.pk)
+    # A member sees only their own, through the other compiled shape.
+    assert colleague_api.get(f"time-entries/{theirs.pk}").status_code == 200
+    assert colleague_api.get(f"time-entries/{mine.pk}").status_code == 404
+    assert owner_api.get("time-entries/1").status_code == 404
