@@ -18,11 +18,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from common.api import ID_PATTERN
 from common.api.expensicat import ORGANIZATION_HEADER
 from common.errors import _EXPENSICAT_CODES
 from common.pagination import (
     CURSOR_LIMIT_DEFAULT,
     CURSOR_LIMIT_MAX,
+    CURSOR_MAX_LENGTH,
+    MAX_PAGE_NUMBER,
     MAX_PER_PAGE,
     TOTAL_COUNT_CAP,
 )
@@ -90,7 +93,7 @@ ADMINISTRATION_ID = OpenApiParameter(
     "administration_id",
     str,
     OpenApiParameter.PATH,
-    pattern=r"^\d{1,19}$",
+    pattern=ID_PATTERN,
     description="An administration the credential reaches (GET /api/v2/administrations).",
 )
 RETRY_AFTER = OpenApiParameter(
@@ -104,6 +107,7 @@ ORGANIZATION = OpenApiParameter(
     ORGANIZATION_HEADER,
     str,
     OpenApiParameter.HEADER,
+    pattern=ID_PATTERN,
     description="The organization to act on. Needed only when the credential is bound to none "
     "and its user belongs to several; otherwise it may only repeat the bound one.",
 )
@@ -111,14 +115,25 @@ ORGANIZATION = OpenApiParameter(
 
 def id_parameter(name: str, what: str) -> OpenApiParameter:
     """A record id in the path: digits, as a string (ids are strings on the wire)."""
-    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=f"The {what}'s id.")
+    return OpenApiParameter(
+        name, str, OpenApiParameter.PATH, pattern=ID_PATTERN, description=f"The {what}'s id."
+    )
+
+
+def whole_number(minimum: int, maximum: int) -> dict[str, Any]:
+    """An integer parameter's schema with the bounds the server enforces."""
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
 
 
 # --- Moneybird's parameters ------------------------------------------------------------------
 
 MONEYBIRD_PAGING = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("per_page", int, description=f"Records per page, at most {MAX_PER_PAGE}."),
+    OpenApiParameter("page", whole_number(1, MAX_PAGE_NUMBER), description="Page number, from 1."),
+    OpenApiParameter(
+        "per_page",
+        whole_number(1, MAX_PER_PAGE),
+        description=f"Records per page, at most {MAX_PER_PAGE}.",
+    ),
     OpenApiParameter(
         "X-Total-Count",
         int,
@@ -159,10 +174,16 @@ def moneybird_filter(description: str) -> OpenApiParameter:
 # --- Expensicat's parameters -----------------------------------------------------------------
 
 EXPENSICAT_PAGING = [
-    OpenApiParameter("cursor", str, description="`meta.next_cursor` of the previous page; opaque."),
+    # A format of its own: only a cursor the server handed out (or none) is valid, which no
+    # pattern can say; a made-up one is a 400.
+    OpenApiParameter(
+        "cursor",
+        {"type": "string", "format": "cursor", "maxLength": CURSOR_MAX_LENGTH},
+        description="`meta.next_cursor` of the previous page; opaque. Empty means the first page.",
+    ),
     OpenApiParameter(
         "limit",
-        int,
+        whole_number(1, CURSOR_LIMIT_MAX),
         description=f"Records per page, 1 to {CURSOR_LIMIT_MAX} (default {CURSOR_LIMIT_DEFAULT}).",
     ),
 ]
@@ -282,3 +303,81 @@ def patch_and_put(operation_id: str, **kwargs: Any) -> Callable[[Any], Any]:
         return extend_schema(**kwargs)(function)
 
     return decorator
+
+
+# --- what the services enforce on a body, stated in the schema --------------------------------
+
+# Component name (as given to extend_schema_serializer / inline_serializer) -> its rules.
+_BODY_RULES: dict[str, dict[str, Any]] = {}
+
+
+def body_rules(
+    component: str,
+    *,
+    required: tuple[str, ...] = (),
+    required_when_partial: bool = False,
+    not_null: tuple[str, ...] = (),
+    not_blank: tuple[str, ...] = (),
+    min_properties: int | None = None,
+    one_of_named: tuple[str, ...] = (),
+    fields: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Say in the OpenAPI what the service (not the serializer) enforces on a request body, so
+    the schema accepts no body the server refuses for its shape. Several rules stay in the
+    services so that all broken rules are reported together in the dialect's 422 (a missing
+    start and a missing description, as Moneybird does); the serializer alone would document
+    them as optional. `required` holds for PATCH too when `required_when_partial`; `not_blank`
+    is a string with a non-space; `one_of_named` is at least one of them not blank; `fields`
+    adds keywords to a property's schema (e.g. {"paused_duration": {"minimum": 0}})."""
+    _BODY_RULES[component] = {
+        "required": required,
+        "required_when_partial": required_when_partial,
+        "not_null": not_null,
+        "not_blank": not_blank,
+        "min_properties": min_properties,
+        "one_of_named": one_of_named,
+        "fields": fields or {},
+    }
+
+
+NOT_BLANK = r"\S"
+NO_NUL = r"^[^\x00]*$"
+
+
+def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook (settings.SPECTACULAR_SETTINGS): a string query parameter takes no
+    NUL character, and body_rules() apply to the request components (`<name>Request`, and
+    `Patched<name>Request` for PATCH)."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                # common.api.reject_null_characters: PostgreSQL takes no NUL in a string.
+                if parameter["in"] == "query" and schema.get("type") == "string":
+                    schema.setdefault("pattern", NO_NUL)
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, rules in _BODY_RULES.items():
+        for component, partial in ((f"{name}Request", False), (f"Patched{name}Request", True)):
+            schema = schemas.get(component)
+            if schema is None:
+                continue
+            properties = schema.get("properties", {})
+            if rules["required"] and (rules["required_when_partial"] or not partial):
+                schema["required"] = sorted({*schema.get("required", []), *rules["required"]})
+            for field in (*rules["not_null"], *rules["not_blank"]):
+                properties.get(field, {}).pop("nullable", None)
+            for field in rules["not_blank"]:
+                if field in properties:
+                    properties[field]["pattern"] = NOT_BLANK
+            for field, keywords in rules["fields"].items():
+                if field in properties:
+                    properties[field].update(keywords)
+            if rules["min_properties"] is not None:
+                schema["minProperties"] = rules["min_properties"]
+            if rules["one_of_named"] and not partial:
+                named = {"type": "string", "pattern": NOT_BLANK}
+                schema["anyOf"] = [
+                    {"required": [field], "properties": {field: named}}
+                    for field in rules["one_of_named"]
+                ]
+    return result

@@ -40,6 +40,7 @@ from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    body_rules,
     id_parameter,
     moneybird_responses,
     patch_and_put,
@@ -409,7 +410,21 @@ class ContactOutput(serializers.Serializer):
     events = EventOutput(many=True)
 
 
+ContactCreateInput = extend_schema_serializer(component_name="MoneybirdContactCreateInput")(
+    type("ContactCreateInput", (ContactInput,), {})
+)
 CONTACT_BODY = inline_serializer("MoneybirdContactWrite", {"contact": ContactInput()})
+CONTACT_CREATE_BODY = inline_serializer("MoneybirdContactCreate", {"contact": ContactCreateInput()})
+# What the services and contact_body enforce (common.openapi.body_rules): an empty contact is
+# no contact, and a new one needs a name.
+body_rules("MoneybirdContactWrite", required=("contact",), required_when_partial=True)
+body_rules("MoneybirdContactCreate", required=("contact",))
+body_rules("MoneybirdContactInput", min_properties=1)
+body_rules(
+    "MoneybirdContactCreateInput",
+    min_properties=1,
+    one_of_named=("company_name", "firstname", "lastname"),
+)
 CONTACT_ID = id_parameter("id", "contact")
 INCLUDE_ARCHIVED = OpenApiParameter(
     "include_archived", bool, description="Also archived contacts (default false)."
@@ -475,7 +490,7 @@ class ContactListView(ContactView):
         operation_id="moneybird_contacts_create",
         summary="Create a contact",
         description="A company name, a first name or a last name is required.",
-        request=CONTACT_BODY,
+        request=CONTACT_CREATE_BODY,
         responses=moneybird_responses({201: ContactOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:

@@ -27,6 +27,7 @@ from common.exceptions import BadRequest, NotFound
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    body_rules,
     id_parameter,
     moneybird_filter,
     moneybird_responses,
@@ -98,7 +99,25 @@ class ProjectOutput(serializers.Serializer):
     budget = serializers.IntegerField(allow_null=True, help_text="hours")
 
 
+@extend_schema_serializer(component_name="MoneybirdProjectCreateInput")
+class ProjectCreateInput(ProjectInput):
+    """ProjectInput as a create takes it; body_rules below say what a create needs."""
+
+
 PROJECT_BODY = inline_serializer("MoneybirdProjectWrite", {"project": ProjectInput()})
+PROJECT_CREATE_BODY = inline_serializer("MoneybirdProjectCreate", {"project": ProjectCreateInput()})
+# What the services and `MoneybirdView.body` enforce (common.openapi.body_rules).
+body_rules("MoneybirdProjectWrite", required=("project",), required_when_partial=True)
+body_rules("MoneybirdProjectCreate", required=("project",))
+_PROJECT_RULES: dict[str, Any] = {
+    "not_blank": ("name",),
+    "fields": {
+        "name": {"maxLength": services.PROJECT_NAME_MAX},
+        "budget": {"maximum": services.PROJECT_BUDGET_MAX},
+    },
+}
+body_rules("MoneybirdProjectInput", **_PROJECT_RULES)
+body_rules("MoneybirdProjectCreateInput", required=("name",), **_PROJECT_RULES)
 
 
 def render_project(project: Project) -> dict[str, Any]:
@@ -154,7 +173,7 @@ class ProjectListView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_projects_create",
         summary="Create a project",
-        request=PROJECT_BODY,
+        request=PROJECT_CREATE_BODY,
         responses=moneybird_responses({201: ProjectOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:

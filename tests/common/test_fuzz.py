@@ -1,0 +1,268 @@
+"""Schemathesis fuzzes both dialects against the OpenAPI the server itself publishes
+(/api/schema/moneybird/ and /api/schema/expensicat/), through the WSGI app, with every check it
+has: no 5xx, status codes, headers and content types documented, bodies matching their schema,
+schema-valid requests accepted and schema-invalid ones rejected.
+
+Every operation of the published schemas is a test of its own (new routes are fuzzed as soon as
+they are in the schema). Requests carry a bearer token of an administration with data, and a
+valid id in the path is often swapped for a real id of that administration (any id parameter
+whose name leads to a resource the world below holds; others keep what schemathesis generated),
+so the happy paths are walked too. Each case runs in a savepoint rolled back afterwards, so a
+DELETE does not starve the cases after it.
+
+CI runs a bounded, derandomized number of examples per operation; for a longer, random run by
+hand: `UURWERK_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/common/test_fuzz.py`."""
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from common.auth import KNOWN_SCOPES
+from tests.factories import (
+    AdministrationFactory,
+    ContactFactory,
+    NoteFactory,
+    ProjectFactory,
+    TimeEntryFactory,
+    TokenFactory,
+    member,
+)
+
+# Examples per operation in the fuzzing phase (the examples and coverage phases add their own).
+CI_EXAMPLES = 10
+EXAMPLES = int(os.environ.get("UURWERK_FUZZ_EXAMPLES") or CI_EXAMPLES)
+# CI replays the same cases every run, so it cannot flake; a run by hand explores.
+DERANDOMIZE = "UURWERK_FUZZ_EXAMPLES" not in os.environ
+
+APP = WSGIHandler()
+moneybird = schemathesis.openapi.from_wsgi("/api/schema/moneybird/?format=json", APP)
+expensicat = schemathesis.openapi.from_wsgi("/api/schema/expensicat/?format=json", APP)
+
+# Real ids of the fuzzed administration by resource, filled by the `world` fixture before any
+# case is drawn: {"contacts": ["123", ...], "projects": [...], ...}.
+POOLS: dict[str, list[str]] = {}
+ID_RE = re.compile(r"^\d{1,19}$")
+
+
+def _pool(path: str, parameter: str) -> list[str]:
+    """The real ids that fit `parameter` of `path`: `{time_entry_id}` -> time entries, `{id}`
+    -> the resource named by the segment before it (`/contacts/{id}`), `{customer_id}` under
+    contacts -> contacts' customer ids. Unknown names get none (schemathesis' values stay)."""
+    segments = [s for s in path.split("/") if s]
+    if parameter == "administration_id":
+        return POOLS.get("administrations", [])
+    if parameter == "id":
+        index = segments.index("{id}")
+        resource = segments[index - 1] if index else ""
+        if resource == "notes":
+            # The notes of the entity the path names.
+            parent = segments[index - 3] if index >= 3 else ""
+            return POOLS.get(f"notes:{_canonical(parent)}", [])
+        return POOLS.get(_canonical(resource), [])
+    name = parameter.removesuffix("_id")
+    if parameter == "customer_id" and "contacts" in segments:
+        return POOLS.get("customer_ids", [])
+    return POOLS.get(_canonical(name), POOLS.get(_canonical(name + "s"), []))
+
+
+def _canonical(resource: str) -> str:
+    resource = resource.replace("-", "_")
+    aliases = {"customers": "contacts", "customer": "contacts", "contact": "contacts"}
+    return aliases.get(resource, resource if resource.endswith("s") else resource + "s")
+
+
+def _real_ids(context: Any, path_parameters: dict[str, Any]) -> Any:
+    """Most of the time, swap each well-formed id for a real one of the administration. A
+    malformed value (the negative cases) stays as it is, so the case stays what it claims."""
+    if not path_parameters:
+        return st.just(path_parameters)
+    path = context.operation.path
+    strategies = {}
+    for name, value in path_parameters.items():
+        pool = _pool(path, name)
+        if pool and isinstance(value, str) and ID_RE.match(value):
+            weight = 19 if name == "administration_id" else 3
+            strategies[name] = st.one_of(*[st.sampled_from(pool)] * weight, st.just(value))
+        else:
+            strategies[name] = st.just(value)
+    return st.fixed_dictionaries(strategies)
+
+
+# Ids in a body, by the key that holds them: the resource whose real ids fit.
+BODY_IDS = {
+    "user_id": "users",
+    "assignee_id": "users",
+    "contact_id": "contacts",
+    "customer_id": "contacts",
+    "project_id": "projects",
+}
+
+
+def _real_body_ids(context: Any, body: Any) -> Any:
+    """As _real_ids, for the ids a body refers to (`{"time_entry": {"project_id": ...}}`)."""
+    if not isinstance(body, dict):
+        return st.just(body)
+    strategies = {}
+    for key, value in body.items():
+        pool = POOLS.get(BODY_IDS.get(key, ""), [])
+        if isinstance(value, dict):
+            strategies[key] = _real_body_ids(context, value)
+        elif pool and isinstance(value, str) and ID_RE.match(value):
+            strategies[key] = st.one_of(
+                st.sampled_from(pool), st.sampled_from(pool), st.just(value)
+            )
+        else:
+            strategies[key] = st.just(value)
+    return st.fixed_dictionaries(strategies)
+
+
+for _schema in (moneybird, expensicat):
+    _schema.hook("flatmap_path_parameters")(_real_ids)
+    _schema.hook("flatmap_body")(_real_body_ids)
+
+# A cursor is valid only when the server made it: none (the first page) or one of a real page.
+# A cursor is valid only when the server made it (common.pagination): none is the first page.
+schemathesis.openapi.format("cursor", st.just(""))
+
+
+@pytest.fixture
+def world(db, settings):
+    """An administration with a member per role, contacts, projects, entries (one running) and
+    notes, and a token with every scope; its ids go to POOLS."""
+    settings.ALLOWED_HOSTS = ["*"]
+    # Hundreds of requests per operation: the limiter is tested elsewhere.
+    unlimited = {"credential": "1000000/60", "organization": "1000000/60"}
+    settings.RATE_LIMITS = {"moneybird": unlimited, "expensicat": unlimited}
+    administration = AdministrationFactory(name="Fuzz", time_zone="Europe/Amsterdam")
+    owner = member(administration, role="owner", name="Owner")
+    colleague = member(administration, role="member", name="Colleague")
+    token = TokenFactory(user=owner, scopes=sorted(KNOWN_SCOPES))
+    contacts = [ContactFactory(administration=administration) for _ in range(2)]
+    projects = [ProjectFactory(administration=administration) for _ in range(2)]
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    entries = [
+        TimeEntryFactory(
+            administration=administration,
+            user_id=user.pk,
+            contact_id=contacts[i % 2].pk,
+            project_id=projects[i % 2].pk,
+            started_at=start + timedelta(days=i),
+            ended_at=start + timedelta(days=i, hours=2),
+        )
+        for i, user in enumerate([owner, colleague, owner])
+    ]
+    TimeEntryFactory(
+        administration=administration,
+        user_id=colleague.pk,
+        started_at=start + timedelta(days=5),
+        ended_at=None,
+    )
+    entry_notes = [NoteFactory(entity=entry) for entry in entries]
+    contact_notes = [NoteFactory(entity=contact) for contact in contacts]
+
+    def ids(records) -> list[str]:
+        return [str(record.pk) for record in records]
+
+    POOLS.clear()
+    POOLS.update(
+        {
+            "administrations": [str(administration.pk)],
+            "contacts": ids(contacts),
+            "customer_ids": [c.customer_id for c in contacts if c.customer_id],
+            "projects": ids(projects),
+            "time_entries": ids(entries),
+            "users": ids([owner, colleague]),
+            "members": ids([owner, colleague]),
+            "notes:time_entries": ids(entry_notes),
+            "notes:contacts": ids(contact_notes),
+        }
+    )
+    # The test database lives in one transaction: the WSGI handler must not close the
+    # connection at the end of a request (Django's test client disconnects this too).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield {"Authorization": f"Bearer {token.secret}"}
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+    POOLS.clear()
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    derandomize=DERANDOMIZE,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    print_blob=True,
+)
+
+
+# The 422s a schema-valid request may get: rules on more than one field, on the stored state or
+# on other records, which a JSON Schema cannot state (each operation's 422 says so). By code in
+# Moneybird's `details`, by message in Expensicat's (it has no codes per field).
+STATE_RULES = {
+    "ended_at_before_started_at": "cannot be before the start time",
+    "too_short": "must be at least one minute after the start time",
+    "less_than": "must be less than the duration of the entry",
+    "taken": "has already been taken",
+    "cannot_resume_timer": "Cannot resume timer",
+    "running": "another timer of this person was started at the same time; try again",
+}
+
+
+def _rule_rejections(response: Any) -> bool:
+    """Whether a 422 names only rules of STATE_RULES."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and "code" in error:  # Expensicat
+        said = [m for messages in error.get("details", {}).values() for m in messages]
+        return bool(said) and all(message in STATE_RULES.values() for message in said)
+    details = body.get("details") if isinstance(body, dict) else None
+    if not isinstance(details, dict):
+        return False
+    codes = [item.get("error") for items in details.values() for item in items]
+    return bool(codes) and all(code in STATE_RULES for code in codes)
+
+
+def positive_data_acceptance_but_state_rules(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis' positive_data_acceptance, except that a 422 for a rule of STATE_RULES is an
+    answer, not a rejection of schema-valid data; any other 422 still fails."""
+    if response.status_code == 422 and _rule_rejections(response):
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+def _call(case, headers: dict[str, str]) -> None:
+    # A savepoint per case: each one meets the same world, and nothing a case breaks leaks.
+    with transaction.atomic():
+        case.call_and_validate(
+            headers=headers,
+            excluded_checks=[positive_data_acceptance],
+            additional_checks=[positive_data_acceptance_but_state_rules],
+        )
+        transaction.set_rollback(True)
+
+
+@moneybird.parametrize()
+@FUZZ_SETTINGS
+def test_moneybird(case, world):
+    _call(case, world)
+
+
+@expensicat.parametrize()
+@FUZZ_SETTINGS
+def test_expensicat(case, world):
+    _call(case, world)
