@@ -21,6 +21,7 @@ from rest_framework import serializers
 from common.api import ID_PATTERN
 from common.api.expensicat import ORGANIZATION_HEADER
 from common.errors import _EXPENSICAT_CODES
+from common.limits import REQUEST_BODY_MAX_BYTES
 from common.pagination import (
     CURSOR_LIMIT_DEFAULT,
     CURSOR_LIMIT_MAX,
@@ -79,6 +80,20 @@ class AutoSchema(openapi.AutoSchema):
         # The method's own docstring only: the base views' docstrings are about the code.
         method = getattr(self.view, self.method.lower(), None)
         return (inspect.getdoc(method) or "") if method is not None else ""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        # Any operation that takes a body may meet the body limit (common.middleware).
+        responses = super()._get_response_bodies(direction)
+        takes_body = self.method in ("POST", "PUT", "PATCH")
+        if takes_body and self.path.startswith((MONEYBIRD_PREFIX, EXPENSICAT_PREFIX)):
+            shape = MoneybirdError if self.dialect == "Moneybird" else ExpensicatError
+            responses.setdefault(
+                "413",
+                self._get_response_for_code(
+                    OpenApiResponse(shape, description=_TOO_LARGE), "413", direction=direction
+                ),
+            )
+        return responses
 
     def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), RETRY_AFTER]
@@ -253,6 +268,7 @@ class ExpensicatError(serializers.Serializer):
 
 
 _NOT_FOUND = "No such record here; a foreign one is not found either."
+_TOO_LARGE = f"The request body is larger than {REQUEST_BODY_MAX_BYTES:,} bytes; nothing was read."
 _RATE_LIMITED = "Too many requests; Retry-After says after how many seconds to try again."
 _MONEYBIRD_ERRORS = {
     400: "A malformed parameter (paging, filter) or body; `symbolic` names it.",

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from common.limits import REQUEST_BODY_MAX_BYTES
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -48,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # 413 for an oversized body before anything reads it (README "Limits").
+    "common.middleware.RequestBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -233,3 +236,8 @@ RATE_LIMITS = {
         "organization": env_str("RATE_LIMIT_EXPENSICAT_ORGANIZATION", "3000/60"),
     },
 }
+
+# --- limits (common/limits.py, README "Limits") ----------------------------------------------
+# Django's own cap for bodies it reads itself (forms, the admin, OAuth2's token endpoint): the
+# API's limit, so that no path takes more.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES

@@ -10,6 +10,7 @@ from administrations.selectors import member_get
 from common.db import insert_rows
 from common.exceptions import ValidationFailed
 from common.ids import new_id
+from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from notes.models import Event, Note
 
 
@@ -54,6 +55,8 @@ def note_create(
     text = (note or "").strip()
     if not text:
         raise ValidationFailed.single("note", "blank", "can't be blank")
+    if len(text) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationFailed.single("note", "too_long", too_long_message(DESCRIPTION_MAX_LENGTH))
     assignee = (
         member_get(administration, assignee_id, field="assignee_id")
         if assignee_id is not None

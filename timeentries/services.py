@@ -18,6 +18,7 @@ from administrations.services import contact_create, member_add, project_create
 from common.db import insert_rows
 from common.exceptions import FieldError, NotFound, ValidationFailed
 from common.ids import new_id
+from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.timefmt import ONE_MINUTE, floor_minute, iso_local
 from invoices.selectors import NOT_FOUND_MESSAGE as INVOICE_NOT_FOUND
 from notes.models import Event
@@ -73,8 +74,11 @@ def _validate(administration: Administration, values: dict[str, Any]) -> None:
             add("ended_at", "ended_at_before_started_at", "cannot be before the start time")
         elif ended - started < ONE_MINUTE:
             add("ended_at", "too_short", "must be at least one minute after the start time")
-    if not (values.get("description") or "").strip():
+    description = (values.get("description") or "").strip()
+    if not description:
         add("description", "blank", "can't be blank")
+    elif len(description) > DESCRIPTION_MAX_LENGTH:
+        add("description", "too_long", too_long_message(DESCRIPTION_MAX_LENGTH))
     pause = values.get("paused_duration") or 0
     if pause < 0:
         add("paused_duration", "greater_than_or_equal_to", "must be greater than or equal to 0")

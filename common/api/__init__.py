@@ -21,6 +21,14 @@ def reject_null_characters(query_params: Any) -> None:
             )
 
 
+# DRF's codes where Moneybird (Rails) names the same failure otherwise.
+_RAILS_CODES = {"max_length": "too_long"}
+
+
+def _rails_code(code: str) -> str:
+    return _RAILS_CODES.get(code, code)
+
+
 def validate_input(
     serializer_class: type[serializers.Serializer],
     data: Any,
@@ -38,7 +46,8 @@ def validate_input(
         for field, details in serializer.errors.items():
             items = details if isinstance(details, list) else [details]
             errors["base" if field == "non_field_errors" else field] = [
-                FieldError(getattr(d, "code", "invalid") or "invalid", str(d)) for d in items
+                FieldError(_rails_code(getattr(d, "code", "invalid") or "invalid"), str(d))
+                for d in items
             ]
         raise ValidationFailed(errors)
     # Only the keys the client sent: a partial update must not touch the rest.

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from common.api import IdField, validate_input
 from common.api.moneybird import MoneybirdView
 from common.exceptions import NotFound
+from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import NO_CONTENT, body_rules, id_parameter, moneybird_responses
 from common.timefmt import from_db, iso_utc
 from notes import services
@@ -20,7 +21,13 @@ from notes.models import Note
 
 @extend_schema_serializer(component_name="MoneybirdNoteInput")
 class NoteInput(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": too_long_message(DESCRIPTION_MAX_LENGTH)},
+    )
     todo = serializers.BooleanField(required=False)
     assignee_id = IdField(required=False, allow_null=True)
 

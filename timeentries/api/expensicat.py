@@ -26,6 +26,7 @@ from common.api.expensicat import (
     path_id,
 )
 from common.exceptions import NotFound
+from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
@@ -62,7 +63,12 @@ class TimeEntryCreateInput(serializers.Serializer):
     start_time = TimestampField()
     end_time = TimestampField(required=False, allow_null=True)
     # A blank one is the service's to reject, together with anything else wrong.
-    description = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    description = serializers.CharField(
+        trim_whitespace=False,
+        allow_blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": too_long_message(DESCRIPTION_MAX_LENGTH)},
+    )
     project_id = IdField(required=False, allow_null=True)
     billable = serializers.BooleanField(required=False)
 
@@ -72,7 +78,13 @@ class TimeEntryUpdateInput(serializers.Serializer):
     start_time = TimestampField(required=False)
     # null makes the entry run again.
     end_time = TimestampField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        allow_blank=True,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": too_long_message(DESCRIPTION_MAX_LENGTH)},
+    )
     project_id = IdField(required=False, allow_null=True)
     billable = serializers.BooleanField(required=False)
 

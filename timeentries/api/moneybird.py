@@ -22,6 +22,7 @@ from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import NotFound, ScopeMissing
+from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
@@ -62,7 +63,12 @@ class TimeEntryInput(serializers.Serializer):
     started_at = TimestampField(required=False, allow_null=True)
     ended_at = TimestampField(required=False, allow_null=True)
     description = serializers.CharField(
-        required=False, allow_blank=True, allow_null=True, trim_whitespace=False
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": too_long_message(DESCRIPTION_MAX_LENGTH)},
     )
     contact_id = IdField(required=False, allow_null=True)
     project_id = IdField(required=False, allow_null=True)
