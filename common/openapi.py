@@ -95,6 +95,27 @@ class AutoSchema(openapi.AutoSchema):
             )
         return responses
 
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request":
+            return schema
+        # What DRF's fields take besides their type, said in the schema so that a client (and
+        # the fuzzer) knows what is accepted: Moneybird clients send "true" and 2026 for a
+        # boolean and a name, and the tests pin that they are read as true and "2026".
+        lenient = _coercions(field)
+        if lenient is None:
+            return schema
+        nullable = schema.pop("nullable", None)
+        description = schema.pop("description", None)
+        wrapped: dict[str, Any] = {"oneOf": [schema, *lenient]}
+        if nullable:
+            wrapped["nullable"] = True
+        if description:
+            wrapped["description"] = description
+        return wrapped
+
     def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), RETRY_AFTER]
         if self.path.startswith(EXPENSICAT_PREFIX):
@@ -102,6 +123,56 @@ class AutoSchema(openapi.AutoSchema):
         if "{administration_id}" in self.path:
             return [ADMINISTRATION_ID, *parameters]
         return parameters
+
+
+def _any_case(words: list[str]) -> str:
+    """A pattern for these words in any letter case (OpenAPI patterns have no flags)."""
+    alternatives = [
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word) for word in words
+    ]
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+# DRF's BooleanField reads these strings (in any case) and 0 and 1.
+_BOOLEAN_STRINGS = sorted(
+    str(v)
+    for v in serializers.BooleanField.TRUE_VALUES | serializers.BooleanField.FALSE_VALUES
+    if isinstance(v, str)
+)
+# What a BooleanField reads as false, e.g. for a flag that may only be false.
+FALSE_SCHEMA = {
+    "oneOf": [
+        {"type": "boolean", "enum": [False]},
+        {
+            "type": "string",
+            "pattern": _any_case(
+                sorted(v for v in serializers.BooleanField.FALSE_VALUES if isinstance(v, str))
+            ),
+        },
+        {"type": "integer", "enum": [0]},
+    ]
+}
+
+
+def _coercions(field: Any) -> list[dict[str, Any]] | None:
+    """The other JSON types a DRF input field takes (and converts), or None: a plain CharField
+    takes a number (as its text), a BooleanField "true"/"yes"/"0"... and 0 or 1, an IntegerField
+    a string of digits (and ".0")."""
+    if type(field) is serializers.CharField:
+        return [{"type": "number"}]
+    if type(field) is serializers.BooleanField:
+        return [
+            {"type": "string", "pattern": _any_case(_BOOLEAN_STRINGS)},
+            {"type": "integer", "enum": [0, 1]},
+        ]
+    if type(field) is serializers.IntegerField:
+        low, high = field.min_value, field.max_value
+        # Digits that stay inside the field's bounds whatever they are (the range is the
+        # integer's; a string says less).
+        digits = f"{{1,{len(str(high)) - 1}}}" if high is not None else "+"
+        sign = "" if low is not None and low >= 0 else "-?"
+        return [{"type": "string", "pattern": rf"^\s*{sign}[0-9]{digits}(?:\.0*)?\s*$"}]
+    return None
 
 
 ADMINISTRATION_ID = OpenApiParameter(
@@ -181,9 +252,19 @@ MONEYBIRD_PAGING = [
 ]
 
 
-def moneybird_filter(description: str) -> OpenApiParameter:
+def moneybird_filter(
+    description: str, *, pattern: str | None = None, format: str | None = None
+) -> OpenApiParameter:
+    """The `filter` parameter: a `pattern` when a regular expression says every valid filter,
+    else a `format` of its own naming the grammar (dates, ranges and references a pattern
+    cannot check); an unknown filter is a 400."""
     grammar = "Terms `key:value` joined by commas; several values of a key joined by `|`."
-    return OpenApiParameter("filter", str, description=f"{grammar} {description}")
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    if format is not None:
+        schema["format"] = format
+    return OpenApiParameter("filter", schema, description=f"{grammar} {description}")
 
 
 # --- Expensicat's parameters -----------------------------------------------------------------
@@ -356,21 +437,35 @@ def body_rules(
     }
 
 
-NOT_BLANK = r"\S"
+# Some character other than white space or NUL, and no NUL anywhere.
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
 NO_NUL = r"^[^\x00]*$"
 
 
+def _own_type(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property's schema for its own type: the first branch when _coercions added others."""
+    return schema["oneOf"][0] if "oneOf" in schema else schema
+
+
+def _without_nul(schema: Any) -> None:
+    """Every string of a request schema takes no NUL (DRF's CharField refuses one) unless it
+    has a pattern or format of its own, which says more."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"pattern", "format", "enum"} & set(schema)):
+        schema["pattern"] = NO_NUL
+    for value in schema.values():
+        if isinstance(value, dict):
+            _without_nul(value)
+        elif isinstance(value, list):
+            for item in value:
+                _without_nul(item)
+
+
 def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """Postprocessing hook (settings.SPECTACULAR_SETTINGS): a string query parameter takes no
-    NUL character, and body_rules() apply to the request components (`<name>Request`, and
-    `Patched<name>Request` for PATCH)."""
-    for item in result.get("paths", {}).values():
-        for operation in item.values():
-            for parameter in operation.get("parameters", []):
-                schema = parameter.get("schema", {})
-                # common.api.reject_null_characters: PostgreSQL takes no NUL in a string.
-                if parameter["in"] == "query" and schema.get("type") == "string":
-                    schema.setdefault("pattern", NO_NUL)
+    """Postprocessing hook (settings.SPECTACULAR_SETTINGS): a string query parameter or body
+    field takes no NUL character, body_rules() apply to the request components (`<name>Request`,
+    and `Patched<name>Request` for PATCH), and a body with required attributes is required."""
     schemas = result.get("components", {}).get("schemas", {})
     for name, rules in _BODY_RULES.items():
         for component, partial in ((f"{name}Request", False), (f"Patched{name}Request", True)):
@@ -381,13 +476,21 @@ def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
             if rules["required"] and (rules["required_when_partial"] or not partial):
                 schema["required"] = sorted({*schema.get("required", []), *rules["required"]})
             for field in (*rules["not_null"], *rules["not_blank"]):
-                properties.get(field, {}).pop("nullable", None)
+                if field in properties:
+                    properties[field].pop("nullable", None)
+                    _own_type(properties[field]).pop("nullable", None)
             for field in rules["not_blank"]:
                 if field in properties:
-                    properties[field]["pattern"] = NOT_BLANK
+                    _own_type(properties[field])["pattern"] = NOT_BLANK
             for field, keywords in rules["fields"].items():
-                if field in properties:
-                    properties[field].update(keywords)
+                if field in properties and "oneOf" in keywords:  # a schema of its own
+                    properties[field] = {**keywords}
+                elif field in properties:
+                    _own_type(properties[field]).update(keywords)
+                    if keywords.get("minimum", -1) >= 0:  # its digit strings have no sign
+                        for branch in properties[field].get("oneOf", [])[1:]:
+                            if "pattern" in branch:
+                                branch["pattern"] = branch["pattern"].replace("-?", "")
             if rules["min_properties"] is not None:
                 schema["minProperties"] = rules["min_properties"]
             if rules["one_of_named"] and not partial:
@@ -396,4 +499,18 @@ def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
                     {"required": [field], "properties": {field: named}}
                     for field in rules["one_of_named"]
                 ]
+    for component, schema in schemas.items():
+        if component.endswith("Request"):
+            _without_nul(schema)
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                # common.api.reject_null_characters: PostgreSQL takes no NUL in a string.
+                if parameter["in"] == "query":
+                    _without_nul(parameter.get("schema"))
+            body = operation.get("requestBody", {})
+            for media in body.get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if schemas.get(ref.rsplit("/", 1)[-1], {}).get("required"):
+                    body["required"] = True
     return result

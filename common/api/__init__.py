@@ -61,8 +61,17 @@ def validate_input(
 ID_PATTERN = r"^(?:[1-9][0-9]{0,17}|[1-8][0-9]{18})$"
 
 
+ID_MAXIMUM = 9 * 10**18 - 1
+
+
 @extend_schema_field(
-    {"type": "string", "pattern": ID_PATTERN, "description": "A record id (a JSON number too)."}
+    {
+        "oneOf": [
+            {"type": "string", "pattern": ID_PATTERN},
+            {"type": "integer", "minimum": 1, "maximum": ID_MAXIMUM},
+        ],
+        "description": "A record id: a string of digits, or a JSON number.",
+    }
 )
 class IdField(serializers.Field):
     """A record id as clients send it: a JSON number or a string of digits."""
@@ -82,7 +91,11 @@ class IdField(serializers.Field):
         return str(value)
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+# Times are taken from 1900 to 2999 (UTC): a year of four digits that any client parses.
+YEAR_PATTERN = r"^(?:19[0-9]{2}|2[0-9]{3})-"
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": YEAR_PATTERN})
 class TimestampField(serializers.Field):
     """ISO 8601 with any offset, or "2021-01-08 10:00:00 UTC"; no offset means the
     administration's time zone (context["time_zone"])."""

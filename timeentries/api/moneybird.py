@@ -313,7 +313,8 @@ class TimeEntryListView(MoneybirdView):
                 "this_year, ..., YYYYMM..YYYYMM, YYYYMMDD..YYYYMMDD), contact_id, "
                 "include_nil_contacts, include_active, project_id, user_id, day. Without a "
                 "filter: period:this_year,state:all and no running entries; a filter given "
-                "replaces these defaults."
+                "replaces these defaults.",
+                format="moneybird-time-entries-filter",
             ),
             OpenApiParameter("query", str, description="Text the description contains."),
             *MONEYBIRD_PAGING,

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations import services
-from administrations.filtersets import ProjectFilterSet
+from administrations.filtersets import PROJECT_STATES, ProjectFilterSet
 from administrations.models import Administration, Project
 from administrations.selectors import project_get
 from common.api import validate_input
@@ -145,6 +145,9 @@ def _page(request: Request) -> Page:
         raise
 
 
+_STATE = "(?:" + "|".join(PROJECT_STATES) + ")"
+
+
 class ProjectListView(MoneybirdView):
     required_scopes = ("settings",)
 
@@ -152,7 +155,10 @@ class ProjectListView(MoneybirdView):
         operation_id="moneybird_projects_list",
         summary="List projects",
         parameters=[
-            moneybird_filter("Key: state (active, archived, all; default active)."),
+            moneybird_filter(
+                "Key: state (active, archived, all; default active).",
+                pattern=rf"^(?:state:{_STATE}(?:\|{_STATE})*)?$",
+            ),
             *MONEYBIRD_PAGING,
         ],
         responses=moneybird_responses({200: ProjectOutput(many=True)}, 400, 404),
