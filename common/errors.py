@@ -1,8 +1,10 @@
 """One exception handler per API dialect: each turns domain and DRF errors into that dialect's
 error body. Views raise; they never build error bodies themselves."""
 
+import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -19,8 +21,32 @@ def _rate_limit_headers(exc: RateLimited) -> dict[str, str]:
     return headers
 
 
-def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Moneybird's shapes: {"error": "...", "symbolic": {...}} for 4xx, and
+# Django's own logger for failed requests: its records carry the request and status, and the
+# console handler of settings.LOGGING prints them with their traceback in every mode.
+request_logger = logging.getLogger("django.request")
+
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+
+
+def log_unexpected(exc: Exception, context: dict[str, Any], response: Response) -> Response:
+    """Log an exception no handler expected, with its traceback, and answer `response` (a 500
+    in the dialect's shape) instead of Django's HTML page. The response is marked as logged,
+    so that Django does not log it a second time without the traceback."""
+    request = context.get("request")
+    path = getattr(request, "path", "?")
+    request_logger.error(
+        "Internal Server Error: %s",
+        path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"status_code": 500, "request": getattr(request, "_request", request)},
+    )
+    response._has_been_logged = True  # read by django.utils.log.log_response
+    return response
+
+
+def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Moneybird's shapes: {"error": "...", "symbolic": {...}} for 4xx and for an unexpected
+    exception's 500 (logged with its traceback), and
     {"error": {field: [msg]}, "details": {field: [{"error": code}]}} for 422."""
     if isinstance(exc, ValidationFailed):
         return Response(
@@ -57,9 +83,11 @@ def moneybird_exception_handler(exc: Exception, context: dict[str, Any]) -> Resp
     if isinstance(exc, drf.ParseError):
         return Response({"error": f"Invalid request body: {exc.detail}"}, status=400)
     response = drf_exception_handler(exc, context)
-    if response is not None:
-        detail = response.data.get("detail") if isinstance(response.data, dict) else None
-        response.data = {"error": str(detail or response.data)}
+    if response is None:
+        body = {"error": INTERNAL_ERROR_MESSAGE, "symbolic": {"server": "internal_error"}}
+        return log_unexpected(exc, context, Response(body, status=500))
+    detail = response.data.get("detail") if isinstance(response.data, dict) else None
+    response.data = {"error": str(detail or response.data)}
     return response
 
 
@@ -78,6 +106,7 @@ _EXPENSICAT_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
 }
 
 
@@ -98,10 +127,11 @@ def _expensicat(
     return Response(expensicat_error_body(code, message, details), status=status, headers=headers)
 
 
-def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Expensicat's shape for every error: 422 VALIDATION_ERROR with details per field, 404
     NOT_FOUND (unknown and foreign ids alike), 400 BAD_REQUEST naming the parameter, 401
-    UNAUTHORIZED, 403 FORBIDDEN (also for a missing scope), 429 RATE_LIMITED."""
+    UNAUTHORIZED, 403 FORBIDDEN (also for a missing scope), 429 RATE_LIMITED, and 500
+    INTERNAL_ERROR (logged with its traceback) for anything unexpected."""
     if isinstance(exc, ValidationFailed):
         details = {f: [e.message for e in errs] for f, errs in exc.errors.items()}
         return _expensicat(422, "Validation failed", details)
@@ -127,4 +157,6 @@ def expensicat_exception_handler(exc: Exception, context: dict[str, Any]) -> Res
         detail = exc.detail
         message = str(detail) if not isinstance(detail, dict | list) else "Request failed"
         return _expensicat(exc.status_code, message)
-    return None
+    if isinstance(exc, PermissionDenied):
+        return _expensicat(403, str(exc) or "Forbidden")
+    return log_unexpected(exc, context, _expensicat(500, INTERNAL_ERROR_MESSAGE))

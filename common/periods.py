@@ -9,6 +9,8 @@ Every range is half-open, ``[start, end)``, which lets callers filter with ``>= 
 import datetime
 import re
 
+from common.limits import DAY_RANGE_MESSAGE, day_in_range
+
 __all__ = ["NAMED_PERIODS", "PeriodError", "parse_day", "resolve_period"]
 
 DateRange = tuple[datetime.date, datetime.date]
@@ -53,14 +55,15 @@ def resolve_period(value: str, *, today: datetime.date) -> DateRange:
     """
     try:
         if match := named_period_re.fullmatch(value):
-            return _named_range(match["unit"], _OFFSETS[match["when"]], today)
+            return _in_range(value, _named_range(match["unit"], _OFFSETS[match["when"]], today))
         if match := month_range_re.fullmatch(value):
             start = _date(value, int(match["start_year"]), int(match["start_month"]), 1)
             last = _date(value, int(match["end_year"]), int(match["end_month"]), 1)
-            return _ordered(value, start, _add_months(last, 1))
+            return _in_range(value, _ordered(value, start, _add_months(last, 1)))
         if match := day_range_re.fullmatch(value):
             start = _parse_compact_day(value, match["start"])
             last = _parse_compact_day(value, match["end"])
+            _in_range(value, (start, last))
             return _ordered(value, start, last + datetime.timedelta(days=1))
     except PeriodError:
         raise
@@ -77,7 +80,10 @@ def parse_day(value: str) -> datetime.date:
     match = day_re.fullmatch(value)
     if not match:
         raise PeriodError(value, "expected a day as YYYY-MM-DD or YYYYMMDD", kind="day")
-    return _date(value, int(match["year"]), int(match["month"]), int(match["day"]), kind="day")
+    day = _date(value, int(match["year"]), int(match["month"]), int(match["day"]), kind="day")
+    if not day_in_range(day):
+        raise PeriodError(value, f"date out of range ({DAY_RANGE_MESSAGE})", kind="day")
+    return day
 
 
 def _named_range(unit: str, offset: int, today: datetime.date) -> DateRange:
@@ -111,6 +117,16 @@ def _date(value: str, year: int, month: int, day: int, *, kind: str = "period") 
         return datetime.date(year, month, day)
     except ValueError as exc:
         raise PeriodError(value, str(exc), kind=kind) from None
+
+
+def _in_range(value: str, dates: DateRange) -> DateRange:
+    """Refuse a range that reaches outside the days any time may lie on (common.limits); its
+    end may be the exclusive day after the last."""
+    start, end = dates
+    last = end - datetime.timedelta(days=1) if end > start else end
+    if not (day_in_range(start) and day_in_range(last)):
+        raise PeriodError(value, f"date out of range ({DAY_RANGE_MESSAGE})")
+    return dates
 
 
 def _ordered(value: str, start: datetime.date, end: datetime.date) -> DateRange:

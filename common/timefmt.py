@@ -27,24 +27,36 @@ def from_db(value: str | datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _date_and_time(value: datetime) -> str:
+    # Not strftime("%Y"): glibc's leaves years before 1000 unpadded ("72-05-13"), which
+    # fromisoformat and Moneybird's clients refuse. Every timestamp renders through here.
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}"
+    )
+
+
 def iso_utc(value: datetime | None) -> str | None:
     """2021-01-08T10:00:00.000Z, Moneybird's rendering of a timestamp."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return _date_and_time(value.astimezone(UTC)) + "Z"
+
+
+def iso_utc_seconds(value: datetime | None) -> str:
+    """2021-01-08T10:00:00Z: a timestamp in our CSV export; "" for none."""
+    if value is None:
+        return ""
+    return _date_and_time(value.astimezone(UTC))[:19] + "Z"
 
 
 def iso_local(value: datetime | None, tz: tzinfo) -> str | None:
     """2021-01-08T11:00:00.000+01:00: how Moneybird renders times inside event data."""
     if value is None:
         return None
-    local = value.astimezone(tz)
-    offset = local.strftime("%z")
-    return (
-        local.strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{local.microsecond // 1000:03d}{offset[:3]}:{offset[3:]}"
-    )
+    # isoformat pads the year, and writes an offset of whole seconds (local mean time, as
+    # Amsterdam's before 1937) as +00:19:32, which fromisoformat reads back, not "+00:1932".
+    return value.astimezone(tz).isoformat(timespec="milliseconds")
 
 
 def floor_minute(value: datetime) -> datetime:

@@ -1,8 +1,10 @@
 """Settings for Uurwerk: one module, every difference between deployments comes from the
 environment (see .env.example)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from tempfile import gettempdir
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
@@ -92,7 +94,23 @@ def _database_from_url(url: str) -> dict:
         }
     if parsed.scheme == "sqlite":
         path = parsed.path[1:] if parsed.path.startswith("//") else parsed.path.lstrip("/")
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path or BASE_DIR / "db.sqlite3"}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path or BASE_DIR / "db.sqlite3",
+            # SQLite as a server's database (README "Configuration"): readers don't block the
+            # writer (WAL), a writer waits for the lock instead of failing at once (timeout,
+            # seconds), and a transaction takes the write lock when it begins (IMMEDIATE):
+            # two read-then-write transactions can then never deadlock into "database is
+            # locked", which no timeout can resolve.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
+            # A file, not Django's in-memory default, so that tests of concurrent requests
+            # meet real locking; one per process, so that parallel runs don't collide.
+            "TEST": {"NAME": str(Path(gettempdir()) / f"uurwerk-test-{os.getpid()}.sqlite3")},
+        }
     raise ImproperlyConfigured(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
 
 
@@ -241,3 +259,23 @@ RATE_LIMITS = {
 # Django's own cap for bodies it reads itself (forms, the admin, OAuth2's token endpoint): the
 # API's limit, so that no path takes more.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+
+# --- logging ---------------------------------------------------------------------------------
+# Everything at LOG_LEVEL and above goes to the console in every mode, above all each unhandled
+# exception with its traceback (Django's default prints nothing with DEBUG off and mails it).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "level": env_str("LOG_LEVEL", "WARNING").upper(),
+        }
+    },
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's logger keeps its level but loses its own handlers (console only with DEBUG on,
+    # mail_admins): its records reach the root's console, once, whatever DEBUG says.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+}

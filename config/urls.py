@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.defaults import server_error
 
-from common.errors import expensicat_error_body
+from common.errors import INTERNAL_ERROR_MESSAGE, expensicat_error_body
 
 
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
@@ -13,6 +14,19 @@ def api_not_found(request: HttpRequest, exception: Exception | None = None) -> J
     return JsonResponse(
         {"error": "record not found", "symbolic": {"path": "not_found"}}, status=404
     )
+
+
+def api_server_error(request: HttpRequest) -> HttpResponse:
+    # An exception outside the API views (their exception handlers answer their own) with
+    # DEBUG off: JSON in the dialect's shape under /api/, Django's page elsewhere. Django has
+    # logged it with its traceback already.
+    if request.path.startswith("/api/v1/"):
+        body = expensicat_error_body("INTERNAL_ERROR", INTERNAL_ERROR_MESSAGE)
+        return JsonResponse(body, status=500)
+    if request.path.startswith("/api/"):
+        body = {"error": INTERNAL_ERROR_MESSAGE, "symbolic": {"server": "internal_error"}}
+        return JsonResponse(body, status=500)
+    return server_error(request)
 
 
 urlpatterns = [
@@ -26,3 +40,4 @@ urlpatterns = [
 ]
 
 handler404 = "config.urls.api_not_found"
+handler500 = "config.urls.api_server_error"

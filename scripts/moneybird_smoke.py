@@ -51,7 +51,7 @@ def check(condition: bool, message: str) -> None:
 
 
 def iso(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{value.year:04d}-" + value.strftime("%m-%d %H:%M:%S UTC")
 
 
 def walk(client: Client, administration_id: str | None) -> None:

@@ -4,22 +4,17 @@ so an export of any size needs the memory of one chunk of the query."""
 
 import csv
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import TextIO
 
 import orjson
 
 from administrations.models import Contact
+from common.timefmt import iso_utc_seconds
 from timeentries.api.moneybird import render_time_entry
 from timeentries.imports.uurwerk_csv import FIELDS
 from timeentries.models import TimeEntry
 
 CSV_COLUMNS = FIELDS
-
-
-def iso_utc_seconds(value: datetime | None) -> str:
-    """2024-03-01T08:00:00Z; entries hold whole minutes, so nothing is lost."""
-    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def contact_name(contact: Contact | None) -> str:

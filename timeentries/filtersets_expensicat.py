@@ -9,11 +9,10 @@ from rest_framework.exceptions import PermissionDenied
 
 from administrations.models import Administration, User
 from common.exceptions import BadRequest
+from common.limits import DAY_RANGE_MESSAGE, day_in_range
 from timeentries.models import TimeEntry
 
 DATE_FORMAT = "%Y-%m-%d"
-# Far enough from datetime's limits that a local midnight still converts to UTC.
-EARLIEST, LATEST = date(1000, 1, 1), date(9998, 12, 31)
 
 
 class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
@@ -62,8 +61,8 @@ class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
         form = filterset.form.cleaned_data
         start, end = form.get("start_date"), form.get("end_date")
         for key, day in (("start_date", start), ("end_date", end)):
-            if day is not None and not EARLIEST <= day <= LATEST:
-                raise BadRequest(f"{key}: out of range", field=key)
+            if day is not None and not day_in_range(day):
+                raise BadRequest(f"{key}: {DAY_RANGE_MESSAGE}", field=key)
         if start and end and end < start:
             raise BadRequest("end_date: must not be before start_date", field="end_date")
         return filterset

@@ -3,8 +3,8 @@ validates, rounds, saves and records its event inside one transaction."""
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -18,7 +18,12 @@ from administrations.services import contact_create, member_add, project_create
 from common.db import insert_rows
 from common.exceptions import FieldError, NotFound, ValidationFailed
 from common.ids import new_id
-from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
+from common.limits import (
+    DESCRIPTION_MAX_LENGTH,
+    TIME_RANGE_MESSAGE,
+    time_in_range,
+    too_long_message,
+)
 from common.timefmt import ONE_MINUTE, floor_minute, iso_local
 from invoices.selectors import NOT_FOUND_MESSAGE as INVOICE_NOT_FOUND
 from notes.models import Event
@@ -59,8 +64,14 @@ def _round(values: dict[str, Any]) -> None:
         values["paused_duration"] = (int(values["paused_duration"]) // 60) * 60
 
 
-def _validate(administration: Administration, values: dict[str, Any]) -> None:
-    """Rules on the complete, rounded entry. Collects every broken rule, as Moneybird does."""
+def _validate(
+    administration: Administration,
+    values: dict[str, Any],
+    given: Collection[str] = ("started_at", "ended_at"),
+) -> None:
+    """Rules on the complete, rounded entry. Collects every broken rule, as Moneybird does.
+    The time range is checked on the times `given` as input: a timer started at the last
+    minute of the range is stopped a minute past it, and stays changeable."""
     errors: dict[str, list[FieldError]] = {}
 
     def add(field: str, code: str, message: str) -> None:
@@ -69,7 +80,13 @@ def _validate(administration: Administration, values: dict[str, Any]) -> None:
     started, ended = values.get("started_at"), values.get("ended_at")
     if started is None:
         add("started_at", "blank", "can't be blank")
-    if started is not None and ended is not None:
+    out_of_range = False
+    for field in ("started_at", "ended_at"):
+        if field in given and values.get(field) is not None and not time_in_range(values[field]):
+            add(field, "out_of_range", TIME_RANGE_MESSAGE)
+            out_of_range = True
+    # Comparing times out of range would mean nothing.
+    if started is not None and ended is not None and not out_of_range:
         if ended < started:
             add("ended_at", "ended_at_before_started_at", "cannot be before the start time")
         elif ended - started < ONE_MINUTE:
@@ -221,29 +238,49 @@ def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> Event:
     )
 
 
-@contextmanager
-def _one_running_timer(entry: TimeEntry, starts: bool) -> Iterator[None]:
-    """Around the write that makes `entry` a running timer (`starts`): the one-per-person index
-    decides between two timers started at once (each stopped the other timers it saw, not the
-    one being started beside it). The loser gets a 422 to retry, not an IntegrityError. Only
-    then a savepoint, so that the usual write costs no extra statements."""
+# How often a timer start stops a timer started beside it and tries again before giving up
+# (each round waits for one competing start to commit).
+_TIMER_RACE_ROUNDS = 20
+
+
+def _save_timer(
+    entry: TimeEntry, save: Callable[[], None], *, starts: bool, actor: User | None
+) -> None:
+    """`save()` the write that makes `entry` a running timer (`starts`). Two timers of one
+    person started at once each stop the timers they saw, not the one started beside them;
+    the one-per-person index then refuses the later one. It stops the timer that won, as any
+    start does, and tries again: both writes land, the later one runs. Only a timer start
+    gets the savepoint, so that the usual write costs no extra statements."""
     if not starts:
-        yield
+        save()
         return
-    try:
-        with transaction.atomic():
-            yield
-    except IntegrityError:
-        other = TimeEntry.objects.filter(
-            administration_id=entry.administration_id, user_id=entry.user_id, ended_at=None
-        ).exclude(pk=entry.pk)
-        if not other.exists():
-            raise
-        raise ValidationFailed.single(
-            "ended_at",
-            "running",
-            "another timer of this person was started at the same time; try again",
-        ) from None
+    for _ in range(_TIMER_RACE_ROUNDS):
+        try:
+            with transaction.atomic():
+                save()
+            return
+        except IntegrityError as exc:
+            refused = exc
+        # The index waited for the winner to commit, so it can be read and locked now; or a
+        # third start is stopping it, and the next round waits for that one.
+        others = list(
+            TimeEntry.objects.select_for_update(no_key=True)
+            .filter(administration_id=entry.administration_id, user_id=entry.user_id)
+            .filter(ended_at=None)
+            .exclude(pk=entry.pk)
+        )
+        for other in others:
+            other.administration = entry.administration
+            _stop(other, actor=actor)
+    if not TimeEntry.objects.filter(
+        administration_id=entry.administration_id, user_id=entry.user_id, ended_at=None
+    ).exists():
+        raise refused  # not the running-timer index: a bug, not a race
+    raise ValidationFailed.single(
+        "ended_at",
+        "running",
+        "another timer of this person was started at the same time; try again",
+    )
 
 
 def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> list[Event]:
@@ -275,8 +312,12 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
         return []
     old_updated_at = entry.updated_at
     starts = entry.ended_at is None and ("ended_at" in changed or "user" in changed)
-    with _one_running_timer(entry, starts):
-        entry.save(update_fields=[*changed, "updated_at"])
+    _save_timer(
+        entry,
+        lambda: entry.save(update_fields=[*changed, "updated_at"]),
+        starts=starts,
+        actor=actor,
+    )
     diff["updated_at"] = [
         _render(old_updated_at, administration),
         _render(entry.updated_at, administration),
@@ -375,8 +416,12 @@ def time_entry_create(
     )
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
     entry = TimeEntry(administration=administration, billable=bool(billable), **values, **related)
-    with _one_running_timer(entry, entry.ended_at is None):
-        entry.save(force_insert=True)
+    _save_timer(
+        entry,
+        lambda: entry.save(force_insert=True),
+        starts=entry.ended_at is None,
+        actor=actor,
+    )
     events = [
         event_record(
             administration=administration,
@@ -424,7 +469,7 @@ def time_entry_update(
     if "paused_duration" in changes and changes["paused_duration"] is None:
         values["paused_duration"] = 0
     _round(values)
-    _validate(administration, values)
+    _validate(administration, values, given=changes)
     related, context = _resolve_related(
         administration, changes, actor, entry=current, runs=values["ended_at"] is None
     )

@@ -3,11 +3,11 @@ ValidationFailed, and the input fields for ids and timestamps."""
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.exceptions import BadRequest, FieldError, ValidationFailed
+from common.limits import TIME_RANGE_MESSAGE, time_in_range
 from common.timefmt import parse_datetime
 
 
@@ -91,24 +91,39 @@ class IdField(serializers.Field):
         return str(value)
 
 
-# Times are taken from 1900 to 2999 (UTC): a year of four digits that any client parses.
+# The years of that range, as a pattern next to the format (JSON Schema has no bounds for a
+# date-time); the edges in other offsets are the server's to check.
 YEAR_PATTERN = r"^(?:19[0-9]{2}|2[0-9]{3})-"
 
 
-@extend_schema_field({"type": "string", "format": "date-time", "pattern": YEAR_PATTERN})
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date-time",
+        "pattern": YEAR_PATTERN,
+        "description": 'From 1900-01-01T00:00:00Z to 2999-12-31T23:59:59Z (README "Limits").',
+    }
+)
 class TimestampField(serializers.Field):
     """ISO 8601 with any offset, or "2021-01-08 10:00:00 UTC"; no offset means the
-    administration's time zone (context["time_zone"])."""
+    administration's time zone (context["time_zone"]). Only times in the range of
+    common.limits are taken."""
 
-    default_error_messages = {"invalid": "is not a valid date and time"}
+    default_error_messages = {
+        "invalid": "is not a valid date and time",
+        "out_of_range": TIME_RANGE_MESSAGE,
+    }
 
     def to_internal_value(self, data: Any):
         if not isinstance(data, str):
             self.fail("invalid")
         try:
-            return parse_datetime(data, default_tz=self.context["time_zone"])
+            value = parse_datetime(data, default_tz=self.context["time_zone"])
         except (ValueError, OverflowError):
             self.fail("invalid")
+        if not time_in_range(value):
+            self.fail("out_of_range")
+        return value
 
     def to_representation(self, value):
         return value.isoformat()

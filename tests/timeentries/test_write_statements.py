@@ -30,9 +30,9 @@ EC_BODY = {
 
 
 # How the outermost transaction starts and ends, which Django logs unevenly (BEGIN on SQLite
-# only; PostgreSQL's driver opens the transaction itself): left out of the counts, as the
-# twin in bench/ leaves its own out. A SAVEPOINT counts.
-TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+# only, BEGIN IMMEDIATE as settings configure it; PostgreSQL's driver opens the transaction
+# itself): left out of the counts, as the twin in bench/ leaves its own out. A SAVEPOINT counts.
+TRANSACTION_CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
 
 
 def run(call):
@@ -73,7 +73,8 @@ def assert_locks(statement: str) -> None:
 INSERT = ["INSERT timeentries_timeentry", "INSERT notes_event"]
 UPDATE = ["UPDATE timeentries_timeentry", "INSERT notes_event"]
 # A write that starts a timer runs in a savepoint: the one-running-timer index may refuse it
-# (a timer started at the same time), and that is a 422, not a broken transaction.
+# (a timer started at the same time), and that write then stops it and tries again, instead
+# of breaking the transaction.
 STARTS_INSERT = ["SAVEPOINT", "INSERT timeentries_timeentry", "RELEASE", "INSERT notes_event"]
 STARTS_UPDATE = ["SAVEPOINT", "UPDATE timeentries_timeentry", "RELEASE", "INSERT notes_event"]
 
