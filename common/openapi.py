@@ -104,6 +104,8 @@ class AutoSchema(openapi.AutoSchema):
         # What DRF's fields take besides their type, said in the schema so that a client (and
         # the fuzzer) knows what is accepted: Moneybird clients send "true" and 2026 for a
         # boolean and a name, and the tests pin that they are read as true and "2026".
+        if isinstance(field, serializers.DecimalField):
+            return {**_decimal(field), **({"nullable": True} if field.allow_null else {})}
         lenient = _coercions(field)
         if lenient is None:
             return schema
@@ -159,7 +161,11 @@ def _coercions(field: Any) -> list[dict[str, Any]] | None:
     takes a number (as its text), a BooleanField "true"/"yes"/"0"... and 0 or 1, an IntegerField
     a string of digits (and ".0")."""
     if type(field) is serializers.CharField:
-        return [{"type": "number"}]
+        if field.max_length is None:
+            return [{"type": "number"}]
+        # Only numbers whose text fits (a float's text may be long, so whole numbers).
+        digits = min(field.max_length - 1, 15)
+        return [{"type": "integer", "minimum": -(10**digits) + 1, "maximum": 10**digits - 1}]
     if type(field) is serializers.BooleanField:
         return [
             {"type": "string", "pattern": _any_case(_BOOLEAN_STRINGS)},
@@ -173,6 +179,22 @@ def _coercions(field: Any) -> list[dict[str, Any]] | None:
         sign = "" if low is not None and low >= 0 else "-?"
         return [{"type": "string", "pattern": rf"^\s*{sign}[0-9]{digits}(?:\.0*)?\s*$"}]
     return None
+
+
+def _decimal(field: serializers.DecimalField) -> dict[str, Any]:
+    """A DecimalField as input: a string with at most its digits (drf-spectacular's pattern
+    takes "-" and "."), or a whole JSON number in its range."""
+    whole, places = field.max_digits - field.decimal_places, field.decimal_places
+    unsigned = field.min_value is not None and field.min_value >= 0
+    sign = "" if unsigned else "-?"
+    number = rf"(?:[0-9]{{1,{whole}}}(?:\.[0-9]{{0,{places}}})?|\.[0-9]{{1,{places}}})"
+    largest = 10**whole - 1
+    return {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "pattern": rf"^\s*{sign}{number}\s*$"},
+            {"type": "integer", "minimum": 0 if unsigned else -largest, "maximum": largest},
+        ]
+    }
 
 
 ADMINISTRATION_ID = OpenApiParameter(

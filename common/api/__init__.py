@@ -5,6 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
 
 from common.exceptions import BadRequest, FieldError, ValidationFailed
 from common.limits import TIME_RANGE_MESSAGE, time_in_range
@@ -27,6 +28,16 @@ _RAILS_CODES = {"max_length": "too_long"}
 
 def _rails_code(code: str) -> str:
     return _RAILS_CODES.get(code, code)
+
+
+def refuse_unknown_method(view: Any, request: Any) -> None:
+    """A method the view does not serve is a 405 (with Allow) before the administration or
+    organization it names is looked up: DRF only finds out after `initial`, where a foreign
+    or unknown one would already have been a 404."""
+    if request.method.lower() not in view.http_method_names or not hasattr(
+        view, request.method.lower()
+    ):
+        raise MethodNotAllowed(request.method)
 
 
 def validate_input(
