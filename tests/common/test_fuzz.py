@@ -15,6 +15,7 @@ hand: `UURWERK_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/common/test_fu
 
 import os
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -297,7 +298,18 @@ def positive_data_acceptance_but_state_rules(ctx: Any, response: Any, case: Any)
     return positive_data_acceptance(ctx, response, case)
 
 
+# Cases run per dialect in this process, shown at the end with `-s` (the closing note's figures).
+CASES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_counts():
+    yield
+    print(f"\nschemathesis cases: {dict(CASES)}")
+
+
 def _call(case, headers: dict[str, str]) -> None:
+    CASES[case.operation.path.split("/")[2]] += 1  # "v1" (Expensicat) or "v2" (Moneybird)
     # A savepoint per case: each one meets the same world, and nothing a case breaks leaks.
     with transaction.atomic():
         case.call_and_validate(
