@@ -118,6 +118,16 @@ class AutoSchema(openapi.AutoSchema):
             wrapped["description"] = description
         return wrapped
 
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        if "oneOf" not in schema or "type" not in schema["oneOf"][0]:
+            return super()._insert_field_validators(field, schema)
+        # The field's own bounds go to its own type (_coercions' branches carry theirs).
+        own = schema["oneOf"][0]
+        super()._insert_field_validators(field, own)
+        # Length bounds apply to strings only, so they may stand outside too, where a reader
+        # of the property looks for them first.
+        schema.update({k: own[k] for k in ("minLength", "maxLength") if k in own})
+
     def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), RETRY_AFTER]
         if self.path.startswith(EXPENSICAT_PREFIX):
