@@ -73,13 +73,21 @@ def _pool(path: str, parameter: str) -> list[str]:
     name = parameter.removesuffix("_id")
     if parameter == "customer_id" and "contacts" in segments:
         return POOLS.get("customer_ids", [])
+    if "notes" in segments and f"{{{parameter}}}" in segments:
+        # The parent of notes: the one that has them, mostly.
+        parents = POOLS.get(f"parents:notes:{_canonical(name)}", [])
+        return parents * 3 + POOLS.get(_canonical(name), [])
     return POOLS.get(_canonical(name), POOLS.get(_canonical(name + "s"), []))
 
 
 def _canonical(resource: str) -> str:
     resource = resource.replace("-", "_")
     aliases = {"customers": "contacts", "customer": "contacts", "contact": "contacts"}
-    return aliases.get(resource, resource if resource.endswith("s") else resource + "s")
+    if resource in aliases:
+        return aliases[resource]
+    if resource.endswith("s"):
+        return resource
+    return resource[:-1] + "ies" if resource.endswith("y") else resource + "s"
 
 
 def _real_ids(context: Any, path_parameters: dict[str, Any]) -> Any:
@@ -91,7 +99,9 @@ def _real_ids(context: Any, path_parameters: dict[str, Any]) -> Any:
     strategies = {}
     for name, value in path_parameters.items():
         pool = _pool(path, name)
-        if pool and isinstance(value, str) and ID_RE.match(value):
+        # A customer_id is any text, so any generated value may give way.
+        free = name == "customer_id" and pool == POOLS.get("customer_ids")
+        if pool and isinstance(value, str) and (free or ID_RE.match(value)):
             weight = 19 if name == "administration_id" else 3
             strategies[name] = st.one_of(*[st.sampled_from(pool)] * weight, st.just(value))
         else:
@@ -182,7 +192,8 @@ def world(db, settings):
     owner = member(administration, role="owner", name="Owner")
     colleague = member(administration, role="member", name="Colleague")
     token = TokenFactory(user=owner, scopes=sorted(KNOWN_SCOPES))
-    contacts = [ContactFactory(administration=administration) for _ in range(2)]
+    # The third has no entries, so that it can be deleted.
+    contacts = [ContactFactory(administration=administration) for _ in range(3)]
     projects = [ProjectFactory(administration=administration) for _ in range(2)]
     start = datetime(2026, 11, 2, 9, tzinfo=UTC)
     entries = [
@@ -196,14 +207,26 @@ def world(db, settings):
         )
         for i, user in enumerate([owner, colleague, owner])
     ]
+    # Stopped today, so that it can be resumed.
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    entries.append(
+        TimeEntryFactory(
+            administration=administration,
+            user_id=owner.pk,
+            started_at=now - timedelta(minutes=2),
+            ended_at=now - timedelta(minutes=1),
+        )
+    )
     TimeEntryFactory(
         administration=administration,
         user_id=colleague.pk,
         started_at=start + timedelta(days=5),
         ended_at=None,
     )
-    entry_notes = [NoteFactory(entity=entry) for entry in entries]
-    contact_notes = [NoteFactory(entity=contact) for contact in contacts]
+    # Notes on one entry and one contact: a note's path names its parent too, and a note
+    # under another parent is not found.
+    entry_notes = [NoteFactory(entity=entries[0]) for _ in range(2)]
+    contact_notes = [NoteFactory(entity=contacts[0]) for _ in range(2)]
 
     def ids(records) -> list[str]:
         return [str(record.pk) for record in records]
@@ -213,6 +236,8 @@ def world(db, settings):
         {
             "administrations": [str(administration.pk)],
             "contacts": ids(contacts),
+            "parents:notes:time_entries": ids(entries[:1]),
+            "parents:notes:contacts": ids(contacts[:1]),
             "customer_ids": [c.customer_id for c in contacts if c.customer_id],
             "projects": ids(projects),
             "time_entries": ids(entries),
