@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(STAMP)
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # A live server on a fresh demo database, walked by a Moneybird-style client.

@@ -65,6 +65,8 @@ def recreate_database(database_url: str, name: str, *, drop_only: bool = False) 
 def django_setup(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Settings refuse DEBUG off without a key; this scratch run signs nothing that matters.
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret")
     import django
 
     django.setup()

@@ -51,9 +51,9 @@ class VocabularyScopes(BaseScopes):
 
 class OAuth2Validator(DotOAuth2Validator):
     def is_pkce_required(self, client_id, request) -> bool:
-        """Always for public clients (they cannot keep a secret); for confidential clients as
-        the PKCE_REQUIRED setting says. A confidential client that does send a challenge must
-        still prove it: oauthlib checks every challenge it was given."""
+        """Always for public clients (they cannot keep a secret), whatever the settings say;
+        for confidential clients as PKCE_REQUIRED says (on: RFC 9700 wants it of every
+        client). A challenge sent is always checked: oauthlib checks every one it was given."""
         client = getattr(request, "client", None)
         if client is None:
             client = get_application_model().objects.filter(client_id=client_id).first()

@@ -15,13 +15,31 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY") or (
-    # Only a convenience for local runs and tests; a deployment must set SECRET_KEY.
-    "insecure-development-key-set-SECRET_KEY-in-production"
-)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    # Every signature (session JWTs, password-reset tokens, sessions) rests on this key: one
+    # written here is public. Only a debug run (make run) or a test run (pytest sets
+    # PYTEST_VERSION) may do without; django-insecure- makes check --deploy flag it.
+    if not (DEBUG or env_str("PYTEST_VERSION")):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+            "string (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or "
+            "DEBUG=true for a local run."
+        )
+    SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production"
 # Behind a TLS-terminating proxy, Link headers must say https: trust its X-Forwarded-Proto.
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+BEHIND_TLS_PROXY = env_bool("TRUST_X_FORWARDED_PROTO", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over https (behind the proxy): redirect plain http, tell browsers to stay on https
+# (HSTS) and send cookies only over https. Each can be set on its own; the defaults follow
+# TRUST_X_FORWARDED_PROTO.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", BEHIND_TLS_PROXY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", BEHIND_TLS_PROXY)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", BEHIND_TLS_PROXY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", BEHIND_TLS_PROXY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -45,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) from the app itself, behind any proxy: README "Production".
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,7 +160,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Deployed: compressed files with hashed names (cached forever by browsers), which need
+    # `manage.py collectstatic` before the server starts. A debug or test run serves them
+    # from the apps' folders instead, as they are, and needs no collectstatic.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or env_str("PYTEST_VERSION")
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
 
 REST_FRAMEWORK = {
@@ -227,9 +254,13 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_DAYS", 90) * 86400,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
-    # PKCE is always required of public clients (common.signin.OAuth2Validator); this setting
-    # says whether confidential clients, which may always use it, must too.
-    "PKCE_REQUIRED": env_bool("OAUTH_PKCE_REQUIRED_FOR_CONFIDENTIAL", False),
+    # PKCE of every client, confidential ones too (RFC 9700 section 2.1.1).
+    "PKCE_REQUIRED": True,
+    # Plain http redirect URIs only for loopback (RFC 8252 section 7.3, native apps):
+    # common.apps allows http to an application whose http URIs are all 127.0.0.1, [::1] or
+    # localhost; every other redirect URI must be https.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_LOCALHOST_LOOPBACK": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # RFC 9700 (OAuth 2.0 Security Best Current Practice), all enforced: no implicit or
     # password grant, S256 only, no tokens in query strings, `iss` in the authorization

@@ -7,6 +7,9 @@ PY=${PY:-.venv/bin/python}
 PORT=${SMOKE_PORT:-$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 WORK=$(mktemp -d)
 export DATABASE_URL="sqlite:///$WORK/smoke.sqlite3" DEBUG=false
+# With DEBUG off the server refuses to start without a key of its own.
+SECRET_KEY=${SECRET_KEY:-$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')}
+export SECRET_KEY
 
 $PY manage.py migrate --noinput -v0
 SEED=$($PY manage.py seed_demo --port "$PORT")

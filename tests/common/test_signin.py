@@ -378,15 +378,21 @@ def test_code_without_or_with_a_wrong_verifier_is_refused(browser, application):
     assert AccessToken.objects.count() == 0
 
 
-def test_confidential_client_authenticates_with_its_secret_and_may_skip_pkce(
-    administration, browser
-):
+def test_confidential_client_authenticates_with_its_secret_and_pkce(administration, browser):
     app, secret = admin_services.oauth_application_create(
         name="Server app", redirect_uris=[REDIRECT], confidential=True
     )
-    response = approve(browser, authorize_url("/oauth/authorize", app))
-    code = query(response["Location"])["code"]
-    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT}
+    # Without PKCE a confidential client is refused too (RFC 9700: PKCE of every client).
+    response = browser.get(authorize_url("/oauth/authorize", app))
+    assert response.status_code == 302
+    assert query(response["Location"])["error"] == "invalid_request"
+    code, verifier = code_for(browser, app, path="/oauth/authorize")
+    body = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
     credentials = {"client_id": app.client_id, "client_secret": "wrong"}
     response = exchange("/oauth/token", body | credentials, as_json=True)
     assert response.status_code == 401
