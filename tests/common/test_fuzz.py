@@ -40,7 +40,7 @@ from tests.factories import (
 )
 
 # Examples per operation in the fuzzing phase (the examples and coverage phases add their own).
-CI_EXAMPLES = 10
+CI_EXAMPLES = 6
 EXAMPLES = int(os.environ.get("UURWERK_FUZZ_EXAMPLES") or CI_EXAMPLES)
 # CI replays the same cases every run, so it cannot flake; a run by hand explores.
 DERANDOMIZE = "UURWERK_FUZZ_EXAMPLES" not in os.environ
