@@ -171,7 +171,8 @@ def _coercions(field: Any) -> list[dict[str, Any]] | None:
     takes a number (as its text), a BooleanField "true"/"yes"/"0"... and 0 or 1, an IntegerField
     a string of digits (and ".0")."""
     if type(field) is serializers.CharField:
-        if field.max_length is None:
+        # A JSON number's text is short (a float's at most 24 characters), unless a bound is.
+        if field.max_length is None or field.max_length >= 32:
             return [{"type": "number"}]
         # Only numbers whose text fits (a float's text may be long, so whole numbers).
         digits = min(field.max_length - 1, 15)
