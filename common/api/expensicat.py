@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from administrations.models import Administration, Membership
 from administrations.selectors import administration_for_user, administrations_for_user
-from common.api import reject_null_characters
+from common.api import refuse_unknown_method, reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
@@ -106,6 +106,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        refuse_unknown_method(self, request)
         reject_null_characters(request.query_params)
         self.administration = resolve_organization(request)
         self.check_rate_limit(request, self.administration.pk)

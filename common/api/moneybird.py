@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from administrations.models import Administration
 from administrations.selectors import administration_for_user
-from common.api import reject_null_characters
+from common.api import refuse_unknown_method, reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
 from common.idempotency import IdempotentViewMixin
@@ -38,6 +38,7 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        refuse_unknown_method(self, request)
         reject_null_characters(request.query_params)
         organization_id = None
         if self.resolves_administration:

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations.models import Membership
-from common.api import IdField, TimestampField, validate_input
+from common.api import ID_PATTERN, YEAR_PATTERN, IdField, TimestampField, validate_input
 from common.api.expensicat import (
     ID,
     ExpensicatView,
@@ -33,6 +32,7 @@ from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
+    body_rules,
     expensicat_data,
     expensicat_page,
     expensicat_responses,
@@ -64,6 +64,13 @@ def _related() -> list[str]:
     if any(f.name == "sales_invoice" for f in TimeEntry._meta.get_fields()):
         related.append("sales_invoice")
     return related
+
+
+# A day in the range times are taken in (common.limits), as a schema.
+DAY = {"type": "string", "format": "date", "pattern": YEAR_PATTERN}
+# What the service enforces (common.openapi.body_rules): a description with some text.
+body_rules("ExpensicatTimeEntryCreateInput", not_blank=("description",))
+body_rules("ExpensicatTimeEntryUpdateInput", not_blank=("description",))
 
 
 @extend_schema_serializer(component_name="ExpensicatTimeEntryCreateInput")
@@ -266,16 +273,18 @@ class TimeEntryListView(TimeEntryView):
         description="Members see only their own entries; owners and admins everyone's.",
         parameters=[
             *EXPENSICAT_PAGING,
-            OpenApiParameter(
-                "start_date", OpenApiTypes.DATE, description="From this day (inclusive)."
-            ),
-            OpenApiParameter(
-                "end_date", OpenApiTypes.DATE, description="Up to this day (inclusive)."
-            ),
+            OpenApiParameter("start_date", DAY, description="From this day (inclusive)."),
+            OpenApiParameter("end_date", DAY, description="Up to this day (inclusive)."),
             OpenApiParameter("q", str, description="Text the description contains."),
-            OpenApiParameter("project_id", str, description="Only this project's entries."),
             OpenApiParameter(
-                "user_id", str, description='"me" or a member\'s id (owners and admins only).'
+                "project_id",
+                {"type": "string", "pattern": ID_PATTERN},
+                description="Only this project's entries.",
+            ),
+            OpenApiParameter(
+                "user_id",
+                {"type": "string", "pattern": f"^me$|{ID_PATTERN}"},
+                description='"me" or a member\'s id (owners and admins only).',
             ),
         ],
         responses=expensicat_responses({200: ENTRY_PAGE}),

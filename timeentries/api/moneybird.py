@@ -35,6 +35,7 @@ from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    body_rules,
     id_parameter,
     moneybird_filter,
     moneybird_responses,
@@ -147,7 +148,25 @@ class TimeEntryOutput(serializers.Serializer):
     notes = NoteOutput(many=True)
 
 
+@extend_schema_serializer(component_name="MoneybirdTimeEntryCreateInput")
+class TimeEntryCreateInput(TimeEntryInput):
+    """TimeEntryInput as a create takes it; body_rules below say what a create needs."""
+
+
 TIME_ENTRY_BODY = inline_serializer("MoneybirdTimeEntryWrite", {"time_entry": TimeEntryInput()})
+TIME_ENTRY_CREATE_BODY = inline_serializer(
+    "MoneybirdTimeEntryCreate", {"time_entry": TimeEntryCreateInput()}
+)
+# What the services and `MoneybirdView.body` enforce (common.openapi.body_rules).
+body_rules("MoneybirdTimeEntryWrite", required=("time_entry",), required_when_partial=True)
+body_rules("MoneybirdTimeEntryCreate", required=("time_entry",))
+_ENTRY_RULES: dict[str, Any] = {
+    "not_null": ("started_at",),
+    "not_blank": ("description",),
+    "fields": {"paused_duration": {"minimum": 0}},
+}
+body_rules("MoneybirdTimeEntryInput", **_ENTRY_RULES)
+body_rules("MoneybirdTimeEntryCreateInput", required=("started_at", "description"), **_ENTRY_RULES)
 ENTRY_ID = id_parameter("id", "time entry")
 
 
@@ -324,7 +343,8 @@ class TimeEntryListView(MoneybirdView):
                 "this_year, ..., YYYYMM..YYYYMM, YYYYMMDD..YYYYMMDD), contact_id, "
                 "include_nil_contacts, include_active, project_id, user_id, day. Without a "
                 "filter: period:this_year,state:all and no running entries; a filter given "
-                "replaces these defaults."
+                "replaces these defaults.",
+                format="moneybird-time-entries-filter",
             ),
             OpenApiParameter("query", str, description="Text the description contains."),
             *MONEYBIRD_PAGING,
@@ -350,7 +370,7 @@ class TimeEntryListView(MoneybirdView):
         operation_id="moneybird_time_entries_create",
         summary="Create a time entry",
         description="started_at and description are required; without ended_at the entry runs.",
-        request=TIME_ENTRY_BODY,
+        request=TIME_ENTRY_CREATE_BODY,
         responses=moneybird_responses({201: TimeEntryOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:
