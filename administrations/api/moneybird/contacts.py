@@ -765,8 +765,8 @@ class ContactSynchronizationView(ContactView):
                 "ids": serializers.ListField(
                     child=serializers.JSONField(),
                     min_length=1,
-                    help_text=f"Contact ids; the first {synchronization.SYNC_MAX} distinct ones are looked up, "
-                    "and values that are no id of a contact here are skipped.",
+                    help_text=f"Contact ids; the first {synchronization.SYNC_MAX} distinct ones "
+                    "are looked up, and values that are no id of a contact here are skipped.",
                 )
             },
         ),
