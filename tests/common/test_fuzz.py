@@ -15,6 +15,7 @@ hand: `UURWERK_FUZZ_EXAMPLES=500 .venv/bin/python -m pytest tests/common/test_fu
 
 import os
 import re
+import socket
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from administrations.models import ContactPerson
 from common.api import ID_PATTERN
 from common.auth import KNOWN_SCOPES
 from tests.factories import (
@@ -40,6 +42,8 @@ from tests.factories import (
     TokenFactory,
     member,
 )
+from webhooks import transport
+from webhooks.models import Delivery, Webhook
 
 # Examples per operation in the fuzzing phase (the examples and coverage phases add their own).
 CI_EXAMPLES = 6
@@ -76,19 +80,24 @@ def _pool(path: str, parameter: str) -> list[str]:
     name = parameter.removesuffix("_id")
     if parameter == "customer_id" and "contacts" in segments:
         return POOLS.get("customer_ids", [])
-    if "notes" in segments and f"{{{parameter}}}" in segments:
-        # The parent of notes: the one that has them, mostly.
-        parents = POOLS.get(f"parents:notes:{_canonical(name)}", [])
+    child = next((c for c in ("notes", "contact_people") if c in segments), None)
+    if child and f"{{{parameter}}}" in segments:
+        # The parent of notes (or contact people): the one that has them, mostly.
+        parents = POOLS.get(f"parents:{child}:{_canonical(name)}", [])
         return parents * 3 + POOLS.get(_canonical(name), [])
     return POOLS.get(_canonical(name), POOLS.get(_canonical(name + "s"), []))
 
 
 def _canonical(resource: str) -> str:
     resource = resource.replace("-", "_")
-    aliases = {"customers": "contacts", "customer": "contacts", "contact": "contacts"}
+    aliases = {
+        "customers": "contacts",
+        "customer": "contacts",
+        "contact": "contacts",
+    }
     if resource in aliases:
         return aliases[resource]
-    if resource.endswith("s"):
+    if resource.endswith(("s", "people")):
         return resource
     return resource[:-1] + "ies" if resource.endswith("y") else resource + "s"
 
@@ -183,11 +192,34 @@ def _time_entry_filters() -> st.SearchStrategy[str]:
 schemathesis.openapi.format("moneybird-time-entries-filter", _time_entry_filters())
 
 
+def _no_network(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    """Fuzzed webhook URLs reach no network: internal addresses are refused as in production, a
+    host name is unresolvable without asking a resolver (there may be none to answer), and a
+    push to a public address is refused at once. Each is a 422 on `url`, as documented."""
+    settings.WEBHOOK_ALLOW_PRIVATE_HOSTS = False
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        # An address literal is parsed, never looked up; any name is unknown.
+        try:
+            return real(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        except (OSError, UnicodeError, TypeError):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+    def post(target: transport.Target, body: bytes, headers: dict[str, str]) -> transport.Answer:
+        return transport.Answer(status=None, body="ConnectionError: no network in the fuzz run")
+
+    monkeypatch.setattr(transport.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(transport, "post", post)
+
+
 @pytest.fixture
-def world(db, settings):
-    """An administration with a member per role, contacts, projects, entries (one running) and
-    notes, and a token with every scope; its ids go to POOLS."""
+def world(db, settings, monkeypatch):
+    """An administration with a member per role, contacts (one with a person), projects,
+    entries (one running), notes, a webhook with a delivery, and a token with every scope; its
+    ids go to POOLS."""
     settings.ALLOWED_HOSTS = ["*"]
+    _no_network(monkeypatch, settings)
     # Hundreds of requests per operation: the limiter is tested elsewhere.
     unlimited = {"credential": "1000000/60", "organization": "1000000/60"}
     settings.RATE_LIMITS = {"moneybird": unlimited, "expensicat": unlimited}
@@ -230,6 +262,36 @@ def world(db, settings):
     # under another parent is not found.
     entry_notes = [NoteFactory(entity=entries[0]) for _ in range(2)]
     contact_notes = [NoteFactory(entity=contacts[0]) for _ in range(2)]
+    person = ContactPerson.objects.create(
+        administration=administration,
+        contact=contacts[0],
+        firstname="Ada",
+        lastname="Lovelace",
+        email="ada@example.com",
+    )
+    # Made with the models: webhook_create test-pushes to its URL. Deactivated, so that the
+    # other cases' writes queue no deliveries, and activating it is a change.
+    webhook = Webhook.objects.create(
+        administration=administration,
+        url="https://hooks.example.com/uurwerk",
+        enabled_events=["time_entry"],
+        token="a" * 24,
+        secret="b" * 64,
+        deactivated_at=now,
+    )
+    delivery = Delivery.objects.create(
+        webhook=webhook,
+        event_id=1,
+        action="time_entry_created",
+        entity_type="TimeEntry",
+        entity_id=entries[0].pk,
+        body="{}",
+        idempotency_key="c" * 36,
+        state=Delivery.State.FAILED,
+        attempts=1,
+        last_http_status=500,
+        last_attempt_at=now,
+    )
 
     def ids(records) -> list[str]:
         return [str(record.pk) for record in records]
@@ -248,6 +310,10 @@ def world(db, settings):
             "members": ids([owner, colleague]),
             "notes:time_entries": ids(entry_notes),
             "notes:contacts": ids(contact_notes),
+            "parents:contact_people:contacts": ids(contacts[:1]),
+            "contact_people": ids([person]),
+            "webhooks": ids([webhook]),
+            "deliveries": ids([delivery]),
         }
     )
     # The test database lives in one transaction: the WSGI handler must not close the
@@ -295,6 +361,12 @@ FIELD_RULES = {
     *((f, "blank") for f in ("sepa_iban", "sepa_iban_account_name", "sepa_mandate_id")),
     ("sepa_mandate_date", "blank"),
     *((f, "is required") for f in ("company_name", "firstname", "lastname")),
+    # A contact person's contact that is not the administration's (Moneybird: "must exist").
+    ("contact", "blank"),
+    # A webhook URL whose host doesn't resolve (here: any name) or that doesn't answer the
+    # test push with 200 (here: any public address; _no_network).
+    ("url", "invalid"),
+    ("url", "test_push_failed"),
 }
 
 
