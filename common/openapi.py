@@ -94,6 +94,23 @@ class AutoSchema(openapi.AutoSchema):
                     OpenApiResponse(shape, description=_TOO_LARGE), "413", direction=direction
                 ),
             )
+        if self.method in UNSAFE and self.path.startswith((MONEYBIRD_PREFIX, EXPENSICAT_PREFIX)):
+            # Any write takes an Idempotency-Key (common.idempotency): a malformed one is a 400,
+            # a repeat while the first is still running a 409.
+            shape = MoneybirdError if self.dialect == "Moneybird" else ExpensicatError
+            errors = _MONEYBIRD_ERRORS if self.dialect == "Moneybird" else _EXPENSICAT_ERRORS
+            for status in ("400", "409"):
+                description = errors[int(status)]
+                if status == "400" and "400" not in responses:
+                    description = "A malformed Idempotency-Key header; `symbolic` names it."
+                    if self.dialect == "Expensicat":
+                        description = "A malformed Idempotency-Key header; `details` names it."
+                responses.setdefault(
+                    status,
+                    self._get_response_for_code(
+                        OpenApiResponse(shape, description=description), status, direction=direction
+                    ),
+                )
         return responses
 
     def _map_serializer_field(
