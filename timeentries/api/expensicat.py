@@ -24,7 +24,16 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
-from common.bulk import atomic_flag, bulk_results, given_ids, items_of, query_ids
+from common.bulk import (
+    BULK_ITEMS,
+    BULK_MAX,
+    QUERY_IDS_PATTERN,
+    atomic_flag,
+    bulk_results,
+    given_ids,
+    items_of,
+    query_ids,
+)
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.errors import expensicat_error_body
 from common.exceptions import NotFound, ServiceError, ValidationFailed
@@ -425,6 +434,16 @@ BULK_ATOMIC = OpenApiParameter(
 )
 
 
+# What common.bulk.items_of and given_ids refuse with a 400 (common.openapi.body_rules).
+body_rules("ExpensicatTimeEntryBulkCreate", required=("items",), fields={"items": BULK_ITEMS})
+body_rules(
+    "ExpensicatTimeEntryBulkUpdate",
+    required=("ids", "changes"),
+    required_when_partial=True,
+    fields={"ids": BULK_ITEMS},
+)
+
+
 class TimeEntryBulkView(TimeEntryView):
     """Up to 100 time entries in one request, each audited as its single write is."""
 
@@ -453,7 +472,10 @@ class TimeEntryBulkView(TimeEntryView):
         parameters=[BULK_ATOMIC],
         request=inline_serializer(
             "ExpensicatTimeEntryBulkCreate",
-            {"items": TimeEntryCreateInput(many=True), "atomic": serializers.BooleanField()},
+            {
+                "items": TimeEntryCreateInput(many=True),
+                "atomic": serializers.BooleanField(required=False),
+            },
         ),
         responses=expensicat_responses({200: BULK_RESULTS}),
     )
@@ -492,7 +514,7 @@ class TimeEntryBulkView(TimeEntryView):
             {
                 "ids": serializers.ListField(child=serializers.CharField()),
                 "changes": TimeEntryUpdateInput(),
-                "atomic": serializers.BooleanField(),
+                "atomic": serializers.BooleanField(required=False),
             },
         ),
         responses=expensicat_responses({200: BULK_RESULTS}, 422),
@@ -521,7 +543,12 @@ class TimeEntryBulkView(TimeEntryView):
         operation_id="expensicat_time_entries_bulk_destroy",
         summary="Delete up to 100 time entries",
         parameters=[
-            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            OpenApiParameter(
+                "ids",
+                {"type": "string", "pattern": QUERY_IDS_PATTERN},
+                required=True,
+                description=f"Comma-separated ids, at most {BULK_MAX}",
+            ),
             BULK_ATOMIC,
         ],
         responses=expensicat_responses({200: BULK_RESULTS}),

@@ -23,6 +23,9 @@ from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.bulk import (
+    BULK_ITEMS,
+    BULK_MAX,
+    QUERY_IDS_PATTERN,
     atomic_flag,
     bulk_results,
     given_ids,
@@ -545,6 +548,18 @@ ATOMIC = OpenApiParameter(
 )
 
 
+# What common.bulk.items_of and given_ids refuse with a 400 (common.openapi.body_rules).
+body_rules(
+    "MoneybirdTimeEntryBulkCreate", required=("time_entries",), fields={"time_entries": BULK_ITEMS}
+)
+body_rules(
+    "MoneybirdTimeEntryBulkUpdate",
+    required=("ids", "time_entry"),
+    required_when_partial=True,
+    fields={"ids": BULK_ITEMS},
+)
+
+
 class TimeEntryBulkView(MoneybirdView):
     """Up to 100 time entries in one request; every item is audited as its single write is."""
 
@@ -573,7 +588,10 @@ class TimeEntryBulkView(MoneybirdView):
         parameters=[ATOMIC],
         request=inline_serializer(
             "MoneybirdTimeEntryBulkCreate",
-            {"time_entries": TimeEntryInput(many=True), "atomic": serializers.BooleanField()},
+            {
+                "time_entries": TimeEntryInput(many=True),
+                "atomic": serializers.BooleanField(required=False),
+            },
         ),
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
     )
@@ -608,7 +626,7 @@ class TimeEntryBulkView(MoneybirdView):
             {
                 "ids": serializers.ListField(child=serializers.CharField()),
                 "time_entry": TimeEntryInput(),
-                "atomic": serializers.BooleanField(),
+                "atomic": serializers.BooleanField(required=False),
             },
         ),
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404, 422),
@@ -629,7 +647,12 @@ class TimeEntryBulkView(MoneybirdView):
         operation_id="moneybird_time_entries_bulk_destroy",
         summary="Delete up to 100 time entries",
         parameters=[
-            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            OpenApiParameter(
+                "ids",
+                {"type": "string", "pattern": QUERY_IDS_PATTERN},
+                required=True,
+                description=f"Comma-separated ids, at most {BULK_MAX}",
+            ),
             ATOMIC,
         ],
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
