@@ -571,3 +571,16 @@ def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
                 if schemas.get(ref.rsplit("/", 1)[-1], {}).get("required"):
                     body["required"] = True
     return result
+
+
+def comma_separated(item: str) -> str:
+    """A pattern for a comma-separated list of `item`s (a pattern without anchors); blank items
+    and the white space around one are left out by the server."""
+    part = rf"\s*(?:{item})?\s*"
+    return rf"^{part}(?:,{part})*$"
+
+
+# A feed's cursor (notes.feed.Position): only one the server handed out, or none, is valid.
+FEED_CURSOR = {"type": "string", "format": "cursor"}
+# An action name, as the feeds' `action` filter takes it (notes.api.moneybird_events).
+ACTION_NAME = r"[a-z][a-z0-9_]{0,63}"
