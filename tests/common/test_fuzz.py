@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from administrations.filtersets import CONTACT_TYPES, DELIVERY_METHODS, TRUSTED_TYPES
 from administrations.models import ContactPerson
 from common.api import ID_PATTERN
 from common.auth import KNOWN_SCOPES
@@ -190,6 +191,38 @@ def _time_entry_filters() -> st.SearchStrategy[str]:
 
 
 schemathesis.openapi.format("moneybird-time-entries-filter", _time_entry_filters())
+
+
+def _contact_filters() -> st.SearchStrategy[str]:
+    """Valid `filter` values of GET contacts/filter (format moneybird-contacts-filter), by the
+    keys of administrations.filtersets.ContactFilterSet."""
+
+    def choices(key: str, values: list[str]) -> st.SearchStrategy[str]:
+        return st.lists(st.sampled_from(values), min_size=1, max_size=2).map(
+            lambda chosen: f"{key}:" + "|".join(chosen)
+        )
+
+    moments = st.datetimes(datetime(1990, 1, 1), datetime(2030, 12, 31)).map(
+        lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S")
+    )
+    names = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12)
+    terms = st.one_of(
+        choices("contact_type", list(CONTACT_TYPES)),
+        choices("delivery_method", ["all", *DELIVERY_METHODS]),
+        choices("trusted_type", list(TRUSTED_TYPES)),
+        choices("invoice_workflow_id", ["1", "652353094736138240"]),
+        choices("estimate_workflow_id", ["7"]),
+        st.sampled_from(["created_after", "updated_after"]).flatmap(
+            lambda key: moments.map(lambda moment: f"{key}:{moment}")
+        ),
+        st.sampled_from(["first_name", "last_name"]).flatmap(
+            lambda key: names.map(lambda name: f"{key}:{name}")
+        ),
+    )
+    return st.lists(terms, max_size=3, unique_by=lambda t: t.split(":")[0]).map(",".join)
+
+
+schemathesis.openapi.format("moneybird-contacts-filter", _contact_filters())
 
 
 def _no_network(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:

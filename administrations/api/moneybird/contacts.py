@@ -620,7 +620,9 @@ CONTACT_FILTER = moneybird_filter(
     "company, private_individual), delivery_method (all, email, post, manual, peppol, "
     "simplerinvoicing), trusted_type (all, trusted, not_trusted; no contact is trusted here), "
     "invoice_workflow_id and estimate_workflow_id (there are no workflows here: these select "
-    "nothing). No defaults."
+    "nothing). No defaults.",
+    # Times and names a pattern cannot check (administrations.filtersets.ContactFilterSet).
+    format="moneybird-contacts-filter",
 )
 
 
