@@ -5,6 +5,7 @@ the answer, one result per item in request order: {"index", "id", "status", "dat
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rest_framework import serializers
 from rest_framework.request import Request
 
 from common.exceptions import BadRequest, ServiceError
@@ -50,11 +51,26 @@ def items_of(body: Any, key: str) -> list[Any]:
 
 
 def atomic_flag(request: Request) -> bool:
-    """atomic=true in the query string or "atomic": true in the body: all or nothing."""
-    value = request.query_params.get("atomic")
-    if value is None and isinstance(request.data, dict):
-        value = request.data.get("atomic")
-    return value is True or str(value).lower() in ("true", "1")
+    """atomic=true in the query string or "atomic": true in the body: all or nothing. A value
+    that is no flag is a 400 (not a silent "no"): a client asking for all or nothing in words
+    the server does not know must not get a partial write."""
+    raw = request.query_params.get("atomic")
+    if raw is not None:
+        value = raw.strip().lower()
+        if value in ("true", "1", "yes"):
+            return True
+        if value in ("false", "0", "no", ""):
+            return False
+        raise BadRequest("atomic does not have a valid value", field="atomic", code="invalid")
+    if not isinstance(request.data, dict) or "atomic" not in request.data:
+        return False
+    try:
+        # What the body's schema says it takes: a BooleanField's values.
+        return serializers.BooleanField().to_internal_value(request.data["atomic"])
+    except serializers.ValidationError:
+        raise BadRequest(
+            "atomic does not have a valid value", field="atomic", code="invalid"
+        ) from None
 
 
 def bulk_results(

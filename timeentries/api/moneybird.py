@@ -481,7 +481,8 @@ class TimeEntrySynchronizationView(MoneybirdView):
         parameters=[
             moneybird_filter(
                 "Optional, with the keys of the time entries list; without it every entry, "
-                "running ones included (not the list's default of this year)."
+                "running ones included (not the list's default of this year).",
+                format="moneybird-time-entries-filter",
             )
         ],
         responses=moneybird_responses({200: synchronization.VERSIONS}, 400, 404),
