@@ -12,6 +12,11 @@ from common.flags import parse_flag
 from common.ids import parse_id
 
 BULK_MAX = 100
+# What query_ids takes, for the OpenAPI: at most BULK_MAX parts, the first one not blank (blank
+# ones are left out, and one must be left).
+QUERY_IDS_PATTERN = rf"^\s*[^,\s\x00][^,\x00]*(?:,[^,\x00]*){{0,{BULK_MAX - 1}}}$"
+# What items_of and given_ids take, for the OpenAPI (common.openapi.body_rules).
+BULK_ITEMS = {"minItems": 1, "maxItems": BULK_MAX}
 # An item written and then rolled back (atomic=true), or never tried because another failed.
 ROLLED_BACK = 424
 

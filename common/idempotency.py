@@ -190,7 +190,8 @@ class IdempotentViewMixin(_ViewBase):
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
-    str,
+    # What _key checks: printable ASCII, 1 to 255 characters.
+    {"type": "string", "pattern": "^[ -~]{1,255}$"},
     OpenApiParameter.HEADER,
     description="1-255 printable characters naming this request: a repeat within "
     "IDEMPOTENCY_KEY_TTL_HOURS (24) gets the first answer again with `Idempotent-Replayed: true` "

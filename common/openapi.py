@@ -18,6 +18,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from common.api import ID_PATTERN
 from common.api.expensicat import ORGANIZATION_HEADER
 from common.errors import _EXPENSICAT_CODES
 from common.idempotency import IDEMPOTENCY_KEY, UNSAFE
@@ -25,6 +26,8 @@ from common.limits import REQUEST_BODY_MAX_BYTES
 from common.pagination import (
     CURSOR_LIMIT_DEFAULT,
     CURSOR_LIMIT_MAX,
+    CURSOR_MAX_LENGTH,
+    MAX_PAGE_NUMBER,
     MAX_PER_PAGE,
     TOTAL_COUNT_CAP,
 )
@@ -94,7 +97,57 @@ class AutoSchema(openapi.AutoSchema):
                     OpenApiResponse(shape, description=_TOO_LARGE), "413", direction=direction
                 ),
             )
+        if self.method in UNSAFE and self.path.startswith((MONEYBIRD_PREFIX, EXPENSICAT_PREFIX)):
+            # Any write takes an Idempotency-Key (common.idempotency): a malformed one is a 400,
+            # a repeat while the first is still running a 409.
+            shape = MoneybirdError if self.dialect == "Moneybird" else ExpensicatError
+            errors = _MONEYBIRD_ERRORS if self.dialect == "Moneybird" else _EXPENSICAT_ERRORS
+            for status in ("400", "409"):
+                description = errors[int(status)]
+                if status == "400" and "400" not in responses:
+                    description = "A malformed Idempotency-Key header; `symbolic` names it."
+                    if self.dialect == "Expensicat":
+                        description = "A malformed Idempotency-Key header; `details` names it."
+                responses.setdefault(
+                    status,
+                    self._get_response_for_code(
+                        OpenApiResponse(shape, description=description), status, direction=direction
+                    ),
+                )
         return responses
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request":
+            return schema
+        # What DRF's fields take besides their type, said in the schema so that a client (and
+        # the fuzzer) knows what is accepted: Moneybird clients send "true" and 2026 for a
+        # boolean and a name, and the tests pin that they are read as true and "2026".
+        if isinstance(field, serializers.DecimalField):
+            return {**_decimal(field), **({"nullable": True} if field.allow_null else {})}
+        lenient = _coercions(field)
+        if lenient is None:
+            return schema
+        nullable = schema.pop("nullable", None)
+        description = schema.pop("description", None)
+        wrapped: dict[str, Any] = {"oneOf": [schema, *lenient]}
+        if nullable:
+            wrapped["nullable"] = True
+        if description:
+            wrapped["description"] = description
+        return wrapped
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        if "oneOf" not in schema or "type" not in schema["oneOf"][0]:
+            return super()._insert_field_validators(field, schema)
+        # The field's own bounds go to its own type (_coercions' branches carry theirs).
+        own = schema["oneOf"][0]
+        super()._insert_field_validators(field, own)
+        # Length bounds apply to strings only, so they may stand outside too, where a reader
+        # of the property looks for them first.
+        schema.update({k: own[k] for k in ("minLength", "maxLength") if k in own})
 
     def get_override_parameters(self) -> list[Any]:
         parameters = [*super().get_override_parameters(), RETRY_AFTER]
@@ -107,11 +160,84 @@ class AutoSchema(openapi.AutoSchema):
         return parameters
 
 
+def _any_case(words: list[str]) -> str:
+    """A pattern for these words in any letter case (OpenAPI patterns have no flags)."""
+    alternatives = [
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word) for word in words
+    ]
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+# DRF's BooleanField reads these strings (in any case) and 0 and 1.
+_BOOLEAN_STRINGS = sorted(
+    str(v)
+    for v in serializers.BooleanField.TRUE_VALUES | serializers.BooleanField.FALSE_VALUES
+    if isinstance(v, str)
+)
+# What a BooleanField reads as false, e.g. for a flag that may only be false.
+FALSE_SCHEMA = {
+    "oneOf": [
+        {"type": "boolean", "enum": [False]},
+        {
+            "type": "string",
+            "pattern": _any_case(
+                sorted(v for v in serializers.BooleanField.FALSE_VALUES if isinstance(v, str))
+            ),
+        },
+        {"type": "integer", "enum": [0]},
+    ]
+}
+
+
+def _coercions(field: Any) -> list[dict[str, Any]] | None:
+    """The other JSON types a DRF input field takes (and converts), or None: a plain CharField
+    takes a number (as its text), a BooleanField "true"/"yes"/"0"... and 0 or 1, an IntegerField
+    a string of digits (and ".0")."""
+    if type(field) is serializers.CharField:
+        # A JSON number's text is short (a float's at most 24 characters), unless a bound is.
+        if field.max_length is None or field.max_length >= 32:
+            return [{"type": "number"}]
+        # Only numbers whose text fits (a float's text may be long, so whole numbers).
+        digits = min(field.max_length - 1, 15)
+        return [{"type": "integer", "minimum": -(10**digits) + 1, "maximum": 10**digits - 1}]
+    if type(field) is serializers.BooleanField:
+        return [
+            {"type": "string", "pattern": _any_case(_BOOLEAN_STRINGS)},
+            {"type": "integer", "enum": [0, 1]},
+        ]
+    if type(field) is serializers.IntegerField:
+        low, high = field.min_value, field.max_value
+        # Digits that stay inside the field's bounds whatever they are (the range is the
+        # integer's; a string says less).
+        repeat = f"{{1,{len(str(high)) - 1}}}" if high is not None else "+"
+        sign = "" if low is not None and low >= 0 else "-?"
+        return [{"type": "string", "pattern": rf"^\s*{sign}[0-9]{repeat}(?:\.0*)?\s*$"}]
+    return None
+
+
+def _decimal(field: serializers.DecimalField) -> dict[str, Any]:
+    """A DecimalField as input: a string with at most its digits (drf-spectacular's pattern
+    takes "-" and "."), or a whole JSON number in its range."""
+    # Every DecimalField here states both (a DecimalField without them has no pattern to give).
+    assert field.max_digits is not None and field.decimal_places is not None
+    whole, places = field.max_digits - field.decimal_places, field.decimal_places
+    unsigned = field.min_value is not None and field.min_value >= 0
+    sign = "" if unsigned else "-?"
+    number = rf"(?:[0-9]{{1,{whole}}}(?:\.[0-9]{{0,{places}}})?|\.[0-9]{{1,{places}}})"
+    largest = 10**whole - 1
+    return {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "pattern": rf"^\s*{sign}{number}\s*$"},
+            {"type": "integer", "minimum": 0 if unsigned else -largest, "maximum": largest},
+        ]
+    }
+
+
 ADMINISTRATION_ID = OpenApiParameter(
     "administration_id",
     str,
     OpenApiParameter.PATH,
-    pattern=r"^\d{1,19}$",
+    pattern=ID_PATTERN,
     description="An administration the credential reaches (GET /api/v2/administrations).",
 )
 RETRY_AFTER = OpenApiParameter(
@@ -125,6 +251,7 @@ ORGANIZATION = OpenApiParameter(
     ORGANIZATION_HEADER,
     str,
     OpenApiParameter.HEADER,
+    pattern=ID_PATTERN,
     description="The organization to act on. Needed only when the credential is bound to none "
     "and its user belongs to several; otherwise it may only repeat the bound one.",
 )
@@ -132,14 +259,25 @@ ORGANIZATION = OpenApiParameter(
 
 def id_parameter(name: str, what: str) -> OpenApiParameter:
     """A record id in the path: digits, as a string (ids are strings on the wire)."""
-    return OpenApiParameter(name, str, OpenApiParameter.PATH, description=f"The {what}'s id.")
+    return OpenApiParameter(
+        name, str, OpenApiParameter.PATH, pattern=ID_PATTERN, description=f"The {what}'s id."
+    )
+
+
+def whole_number(minimum: int, maximum: int) -> dict[str, Any]:
+    """An integer parameter's schema with the bounds the server enforces."""
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
 
 
 # --- Moneybird's parameters ------------------------------------------------------------------
 
 MONEYBIRD_PAGING = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("per_page", int, description=f"Records per page, at most {MAX_PER_PAGE}."),
+    OpenApiParameter("page", whole_number(1, MAX_PAGE_NUMBER), description="Page number, from 1."),
+    OpenApiParameter(
+        "per_page",
+        whole_number(1, MAX_PER_PAGE),
+        description=f"Records per page, at most {MAX_PER_PAGE}.",
+    ),
     OpenApiParameter(
         "X-Total-Count",
         int,
@@ -172,18 +310,34 @@ MONEYBIRD_PAGING = [
 ]
 
 
-def moneybird_filter(description: str) -> OpenApiParameter:
+def moneybird_filter(
+    description: str, *, pattern: str | None = None, format: str | None = None
+) -> OpenApiParameter:
+    """The `filter` parameter: a `pattern` when a regular expression says every valid filter,
+    else a `format` of its own naming the grammar (dates, ranges and references a pattern
+    cannot check); an unknown filter is a 400."""
     grammar = "Terms `key:value` joined by commas; several values of a key joined by `|`."
-    return OpenApiParameter("filter", str, description=f"{grammar} {description}")
+    schema: dict[str, Any] = {"type": "string"}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    if format is not None:
+        schema["format"] = format
+    return OpenApiParameter("filter", schema, description=f"{grammar} {description}")
 
 
 # --- Expensicat's parameters -----------------------------------------------------------------
 
 EXPENSICAT_PAGING = [
-    OpenApiParameter("cursor", str, description="`meta.next_cursor` of the previous page; opaque."),
+    # A format of its own: only a cursor the server handed out (or none) is valid, which no
+    # pattern can say; a made-up one is a 400.
+    OpenApiParameter(
+        "cursor",
+        {"type": "string", "format": "cursor", "maxLength": CURSOR_MAX_LENGTH},
+        description="`meta.next_cursor` of the previous page; opaque. Empty means the first page.",
+    ),
     OpenApiParameter(
         "limit",
-        int,
+        whole_number(1, CURSOR_LIMIT_MAX),
         description=f"Records per page, 1 to {CURSOR_LIMIT_MAX} (default {CURSOR_LIMIT_DEFAULT}).",
     ),
 ]
@@ -308,3 +462,130 @@ def patch_and_put(operation_id: str, **kwargs: Any) -> Callable[[Any], Any]:
         return extend_schema(**kwargs)(function)
 
     return decorator
+
+
+# --- what the services enforce on a body, stated in the schema --------------------------------
+
+# Component name (as given to extend_schema_serializer / inline_serializer) -> its rules.
+_BODY_RULES: dict[str, dict[str, Any]] = {}
+
+
+def body_rules(
+    component: str,
+    *,
+    required: tuple[str, ...] = (),
+    required_when_partial: bool = False,
+    not_null: tuple[str, ...] = (),
+    not_blank: tuple[str, ...] = (),
+    min_properties: int | None = None,
+    one_of_named: tuple[str, ...] = (),
+    fields: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Say in the OpenAPI what the service (not the serializer) enforces on a request body, so
+    the schema accepts no body the server refuses for its shape. Several rules stay in the
+    services so that all broken rules are reported together in the dialect's 422 (a missing
+    start and a missing description, as Moneybird does); the serializer alone would document
+    them as optional. `required` holds for PATCH too when `required_when_partial`; `not_blank`
+    is a string with a non-space; `one_of_named` is at least one of them not blank; `fields`
+    adds keywords to a property's schema (e.g. {"paused_duration": {"minimum": 0}})."""
+    _BODY_RULES[component] = {
+        "required": required,
+        "required_when_partial": required_when_partial,
+        "not_null": not_null,
+        "not_blank": not_blank,
+        "min_properties": min_properties,
+        "one_of_named": one_of_named,
+        "fields": fields or {},
+    }
+
+
+# Some character other than white space or NUL, and no NUL anywhere.
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
+
+
+def _own_type(schema: dict[str, Any]) -> dict[str, Any]:
+    """A property's schema for its own type: the first branch when _coercions added others."""
+    return schema["oneOf"][0] if "oneOf" in schema else schema
+
+
+def _without_nul(schema: Any) -> None:
+    """Every string of a request schema takes no NUL (DRF's CharField refuses one) unless it
+    has a pattern or format of its own, which says more."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"pattern", "format", "enum"} & set(schema)):
+        schema["pattern"] = NO_NUL
+    for value in schema.values():
+        if isinstance(value, dict):
+            _without_nul(value)
+        elif isinstance(value, list):
+            for item in value:
+                _without_nul(item)
+
+
+def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook (settings.SPECTACULAR_SETTINGS): a string query parameter or body
+    field takes no NUL character, body_rules() apply to the request components (`<name>Request`,
+    and `Patched<name>Request` for PATCH), and a body with required attributes is required."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, rules in _BODY_RULES.items():
+        for component, partial in ((f"{name}Request", False), (f"Patched{name}Request", True)):
+            schema = schemas.get(component)
+            if schema is None:
+                continue
+            properties = schema.get("properties", {})
+            if rules["required"] and (rules["required_when_partial"] or not partial):
+                schema["required"] = sorted({*schema.get("required", []), *rules["required"]})
+            for field in (*rules["not_null"], *rules["not_blank"]):
+                if field in properties:
+                    properties[field].pop("nullable", None)
+                    _own_type(properties[field]).pop("nullable", None)
+            for field in rules["not_blank"]:
+                if field in properties:
+                    _own_type(properties[field])["pattern"] = NOT_BLANK
+            for field, keywords in rules["fields"].items():
+                if field in properties and "oneOf" in keywords:  # a schema of its own
+                    properties[field] = {**keywords}
+                elif field in properties:
+                    _own_type(properties[field]).update(keywords)
+                    if keywords.get("minimum", -1) >= 0:  # its digit strings have no sign
+                        for branch in properties[field].get("oneOf", [])[1:]:
+                            if "pattern" in branch:
+                                branch["pattern"] = branch["pattern"].replace("-?", "")
+            if rules["min_properties"] is not None:
+                schema["minProperties"] = rules["min_properties"]
+            if rules["one_of_named"] and not partial:
+                named = {"type": "string", "pattern": NOT_BLANK}
+                schema["anyOf"] = [
+                    {"required": [field], "properties": {field: named}}
+                    for field in rules["one_of_named"]
+                ]
+    for component, schema in schemas.items():
+        if component.endswith("Request"):
+            _without_nul(schema)
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                # common.api.reject_null_characters: PostgreSQL takes no NUL in a string.
+                if parameter["in"] == "query":
+                    _without_nul(parameter.get("schema"))
+            body = operation.get("requestBody", {})
+            for media in body.get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if schemas.get(ref.rsplit("/", 1)[-1], {}).get("required"):
+                    body["required"] = True
+    return result
+
+
+def comma_separated(item: str) -> str:
+    """A pattern for a comma-separated list of `item`s (a pattern without anchors); blank items
+    and the white space around one are left out by the server."""
+    part = rf"\s*(?:{item})?\s*"
+    return rf"^{part}(?:,{part})*$"
+
+
+# A feed's cursor (notes.feed.Position): only one the server handed out, or none, is valid.
+FEED_CURSOR = {"type": "string", "format": "cursor"}
+# An action name, as the feeds' `action` filter takes it (notes.api.moneybird_events).
+ACTION_NAME = r"[a-z][a-z0-9_]{0,63}"

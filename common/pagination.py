@@ -17,6 +17,8 @@ from common.exceptions import BadRequest
 from common.ids import parse_id
 
 MAX_PER_PAGE = 100
+# Past any real list; a bound keeps the offset a number every database takes.
+MAX_PAGE_NUMBER = 10**9
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def page_from_request(request: Request, *, default_size: int | None = None) -> P
         # The message is the current API's; "symbolic" is what the older documents promise.
         raise BadRequest("per_page does not have a valid value", field="per_page", code="max")
     number = _positive_int(request, "page", 1)
-    if number is None or number < 1 or number > 10**9:
+    if number is None or number < 1 or number > MAX_PAGE_NUMBER:
         raise BadRequest("page does not have a valid value", field="page", code="invalid")
     return Page(number=number, size=size)
 
@@ -103,6 +105,7 @@ def link_header(request: Request, page: Page, *, total: int) -> str:
 
 CURSOR_LIMIT_DEFAULT = 20
 CURSOR_LIMIT_MAX = 100
+CURSOR_MAX_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ class Keyset:
 
     def decode(self, cursor: str) -> tuple:
         try:
-            if len(cursor) > 512:
+            if len(cursor) > CURSOR_MAX_LENGTH:
                 raise ValueError("too long")
             values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             if not isinstance(values, list) or len(values) != len(self.fields):

@@ -200,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     # Only the two API dialects; sign-in and OAuth2 are form and redirect flows, not JSON APIs.
     "PREPROCESSING_HOOKS": ["common.openapi.only_api_dialects"],
+    # The default hook (enums as components), then what the services enforce on bodies.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.enforced_body_rules",
+    ],
     # Stripped before the first path segment names an operation's tag ("time_entries").
     "SCHEMA_PATH_PREFIX": r"/api/v[12]",
     "COMPONENT_SPLIT_REQUEST": True,

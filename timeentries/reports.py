@@ -42,6 +42,7 @@ zoneinfo-backed SQL functions on SQLite, so both databases agree across DST.
 import csv
 import functools
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -113,6 +114,21 @@ def _known_zones() -> frozenset[str]:
     # Names from the zone database only, never a path ZoneInfo would open. Read once:
     # available_timezones() walks the zone folder.
     return frozenset(available_timezones())
+
+
+def group_by_schema(names: Sequence[str]) -> dict[str, Any]:
+    """What parse_group_by takes, for the OpenAPI: none, one or two different `names`,
+    comma-separated; blank parts and white space around a name are left out."""
+    blank = r"[\s,]*"
+    choices = [re.escape(n) for n in names]
+    pairs = [f"{a}\\s*(?:,\\s*)+{b}" for a in choices for b in choices if a != b]
+    alternatives = "|".join([*pairs, *choices])
+    return {"type": "string", "pattern": f"^{blank}(?:(?:{alternatives}){blank})?$"}
+
+
+def time_zone_schema() -> dict[str, Any]:
+    """What parse_time_zone takes, for the OpenAPI: a name of the zone database."""
+    return {"type": "string", "enum": sorted(_known_zones())}
 
 
 def parse_time_zone(name: str | None, *, default: ZoneInfo, field: str = "time_zone") -> ZoneInfo:

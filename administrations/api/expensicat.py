@@ -23,6 +23,7 @@ from common.ids import render_id
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
+    body_rules,
     expensicat_data,
     expensicat_page,
     expensicat_responses,
@@ -41,6 +42,17 @@ MEMBER_KEYSET = Keyset(Membership, "id")
 # Expensicat's project fields as the services name them, and back (for error details).
 PROJECT_SERVICE_NAMES = {"customer_id": "contact_id", "archived": "state"}
 PROJECT_FIELD_NAMES = {v: k for k, v in PROJECT_SERVICE_NAMES.items()}
+
+
+# What the services enforce (common.openapi.body_rules): a name with some text, a currency of
+# three letters (any case, around spaces).
+body_rules(
+    "ExpensicatProjectInput",
+    not_blank=("name",),
+    fields={"currency": {"oneOf": [{"type": "string", "pattern": r"^\s*[A-Za-z]{3}\s*$"}]}},
+)
+body_rules("ExpensicatCustomerCreateInput", not_blank=("name",))
+body_rules("ExpensicatCustomerUpdateInput", not_blank=("name",))
 
 
 @extend_schema_serializer(component_name="ExpensicatProjectInput")

@@ -5,6 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
 
 from common.exceptions import BadRequest, FieldError, Suspended, ValidationFailed
 from common.flags import parse_flag
@@ -52,6 +53,16 @@ def _rails_code(code: str) -> str:
     return _RAILS_CODES.get(code, code)
 
 
+def refuse_unknown_method(view: Any, request: Any) -> None:
+    """A method the view does not serve is a 405 (with Allow) before the administration or
+    organization it names is looked up: DRF only finds out after `initial`, where a foreign
+    or unknown one would already have been a 404."""
+    if request.method.lower() not in view.http_method_names or not hasattr(
+        view, request.method.lower()
+    ):
+        raise MethodNotAllowed(request.method)
+
+
 def validate_input(
     serializer_class: type[serializers.Serializer],
     data: Any,
@@ -77,8 +88,24 @@ def validate_input(
     return {k: v for k, v in serializer.validated_data.items() if k in data}
 
 
+# What the OpenAPI promises an id looks like: 1 to 19 digits without a leading zero, below
+# 9 * 10**18. The server takes ids up to 2**63 - 1, which no regular expression says briefly;
+# ids are made from a millisecond clock (common.ids) and stay below 9 * 10**18 until 2090, and
+# a well-formed id above that names no record (a 404, which the schema documents too).
+ID_PATTERN = r"^(?:[1-9][0-9]{0,17}|[1-8][0-9]{18})$"
+
+
+ID_MAXIMUM = 9 * 10**18 - 1
+
+
 @extend_schema_field(
-    {"type": "string", "pattern": "^[0-9]+$", "description": "A record id (a JSON number too)."}
+    {
+        "oneOf": [
+            {"type": "string", "pattern": ID_PATTERN},
+            {"type": "integer", "minimum": 1, "maximum": ID_MAXIMUM},
+        ],
+        "description": "A record id: a string of digits, or a JSON number.",
+    }
 )
 class IdField(serializers.Field):
     """A record id as clients send it: a JSON number or a string of digits."""
@@ -95,10 +122,16 @@ class IdField(serializers.Field):
         return render_id(value)
 
 
+# The years of that range, as a pattern next to the format (JSON Schema has no bounds for a
+# date-time); the edges in other offsets are the server's to check.
+YEAR_PATTERN = r"^(?:19[0-9]{2}|2[0-9]{3})-"
+
+
 @extend_schema_field(
     {
         "type": "string",
         "format": "date-time",
+        "pattern": YEAR_PATTERN,
         "description": 'From 1900-01-01T00:00:00Z to 2999-12-31T23:59:59Z (README "Limits").',
     }
 )

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import refuse_writes_when_suspended, reject_null_characters
+from common.api import refuse_unknown_method, refuse_writes_when_suspended, reject_null_characters
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
@@ -109,6 +109,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        refuse_unknown_method(self, request)
         reject_null_characters(request.query_params)
         self.administration = resolve_organization(request)
         refuse_writes_when_suspended(self, request)

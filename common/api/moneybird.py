@@ -6,7 +6,7 @@ from django.urls import URLPattern, re_path
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from common.api import refuse_writes_when_suspended, reject_null_characters
+from common.api import refuse_unknown_method, refuse_writes_when_suspended, reject_null_characters
 from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
 from common.idempotency import IdempotentViewMixin
@@ -37,6 +37,7 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        refuse_unknown_method(self, request)
         reject_null_characters(request.query_params)
         organization_id = None
         if self.resolves_administration:

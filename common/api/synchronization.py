@@ -27,7 +27,9 @@ VERSIONS = inline_serializer(
     many=True,
 )
 IDS = inline_serializer(
-    "MoneybirdIds", {"ids": serializers.ListField(child=IdField(), max_length=SYNC_MAX)}
+    "MoneybirdIds",
+    # None or [] is a 400 (requested_ids).
+    {"ids": serializers.ListField(child=IdField(), min_length=1, max_length=SYNC_MAX)},
 )
 
 

@@ -16,7 +16,14 @@ from administrations.models import Administration, Contact, Membership, Project
 from common.api.expensicat import ExpensicatView, expensicat_path
 from common.exceptions import BadRequest
 from common.ids import render_id
-from common.openapi import expensicat_page, expensicat_responses
+from common.openapi import (
+    ACTION_NAME,
+    FEED_CURSOR,
+    comma_separated,
+    expensicat_page,
+    expensicat_responses,
+    whole_number,
+)
 from common.pagination import CURSOR_LIMIT_DEFAULT, CURSOR_LIMIT_MAX
 from common.timefmt import iso_utc
 from notes.api.moneybird_events import event_data, wanted_actions, wanted_entity_types
@@ -157,25 +164,29 @@ class EventFeedView(ExpensicatView):
         parameters=[
             OpenApiParameter(
                 "cursor",
-                str,
+                FEED_CURSOR,
                 description="`meta.next_cursor` of the previous page; opaque. Without it, the "
                 "feed starts at the first event.",
             ),
             OpenApiParameter(
                 "limit",
-                int,
+                whole_number(1, CURSOR_LIMIT_MAX),
                 description=f"Events per page, 1 to {CURSOR_LIMIT_MAX} "
                 f"(default {CURSOR_LIMIT_DEFAULT}).",
             ),
             OpenApiParameter(
                 "entity_type",
-                str,
+                {"type": "string", "pattern": comma_separated("|".join(sorted(KINDS)))},
                 description="Only these kinds of record, comma-separated ("
                 + ", ".join(sorted(KINDS))
                 + "). A kind the credential has no scope for is a 403 when named; unnamed, "
                 "its events are left out.",
             ),
-            OpenApiParameter("action", str, description="Only these actions, comma-separated."),
+            OpenApiParameter(
+                "action",
+                {"type": "string", "pattern": comma_separated(ACTION_NAME)},
+                description="Only these actions, comma-separated.",
+            ),
         ],
         responses=expensicat_responses({200: expensicat_page("ExpensicatEvent", EventOutput)}),
     )

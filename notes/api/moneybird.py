@@ -14,7 +14,7 @@ from common.api.moneybird import MoneybirdView
 from common.exceptions import NotFound
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
-from common.openapi import NO_CONTENT, id_parameter, moneybird_responses
+from common.openapi import NO_CONTENT, body_rules, id_parameter, moneybird_responses
 from common.timefmt import from_db, iso_utc
 from notes import services
 from notes.models import Note
@@ -53,6 +53,9 @@ class NoteOutput(serializers.Serializer):
 
 
 NOTE_BODY = inline_serializer("MoneybirdNoteWrite", {"note": NoteInput()})
+# What notes.services.note_create and `MoneybirdView.body` enforce (common.openapi.body_rules).
+body_rules("MoneybirdNoteWrite", required=("note",), required_when_partial=True)
+body_rules("MoneybirdNoteInput", required=("note",), not_blank=("note",))
 
 
 def render_note(note: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,13 @@ from common.api.moneybird import MoneybirdView, moneybird_path
 from common.auth import token_scopes
 from common.exceptions import BadRequest, ScopeMissing
 from common.ids import render_id
-from common.openapi import moneybird_responses
+from common.openapi import (
+    ACTION_NAME,
+    FEED_CURSOR,
+    comma_separated,
+    moneybird_responses,
+    whole_number,
+)
 from common.pagination import MAX_PER_PAGE, page_from_request
 from common.timefmt import iso_utc
 from notes.entities import entity_renderings
@@ -29,7 +35,7 @@ from notes.feed import (
 )
 from notes.models import Event
 
-_ACTION = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_ACTION = re.compile(ACTION_NAME)
 
 
 def _names(request: Request, name: str) -> list[str] | None:
@@ -150,21 +156,30 @@ class EventFeedView(MoneybirdView):
         parameters=[
             OpenApiParameter(
                 "after",
-                str,
+                FEED_CURSOR,
                 description="Where the previous page ended: the opaque cursor in its Link "
                 'rel="next". Without it, the feed starts at the first event.',
             ),
             OpenApiParameter(
-                "per_page", int, description=f"Events per page, at most {MAX_PER_PAGE}."
+                "per_page",
+                whole_number(1, MAX_PER_PAGE),
+                description=f"Events per page, at most {MAX_PER_PAGE}.",
             ),
             OpenApiParameter(
                 "entity_type",
-                str,
+                {
+                    "type": "string",
+                    "pattern": comma_separated("|".join(sorted(MONEYBIRD_ENTITY_SCOPES))),
+                },
                 description="Only these kinds of record, comma-separated (TimeEntry, Contact, "
                 "Project, User, Administration, SalesInvoice). A kind the credential has no "
                 "scope for is a 401 when named; unnamed, its events are left out.",
             ),
-            OpenApiParameter("action", str, description="Only these actions, comma-separated."),
+            OpenApiParameter(
+                "action",
+                {"type": "string", "pattern": comma_separated(ACTION_NAME)},
+                description="Only these actions, comma-separated.",
+            ),
             OpenApiParameter(
                 "Link",
                 str,

@@ -5,7 +5,6 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -17,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations.models import User
-from common.api import IdField, TimestampField, validate_input
+from common.api import ID_PATTERN, YEAR_PATTERN, IdField, TimestampField, validate_input
 from common.api.expensicat import (
     ID,
     ExpensicatView,
@@ -25,7 +24,16 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
-from common.bulk import atomic_flag, bulk_results, given_ids, items_of, query_ids
+from common.bulk import (
+    BULK_ITEMS,
+    BULK_MAX,
+    QUERY_IDS_PATTERN,
+    atomic_flag,
+    bulk_results,
+    given_ids,
+    items_of,
+    query_ids,
+)
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.db import Prepared
 from common.errors import expensicat_error_body
@@ -35,6 +43,7 @@ from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     EXPENSICAT_PAGING,
     NO_CONTENT,
+    body_rules,
     expensicat_data,
     expensicat_page,
     expensicat_responses,
@@ -97,6 +106,13 @@ def rendered_only(queryset: QuerySet) -> QuerySet:
         for name in names
     ]
     return queryset.select_related(*RELATED).only(*columns, "sales_invoice_id")
+
+
+# A day in the range times are taken in (common.limits), as a schema.
+DAY = {"type": "string", "format": "date", "pattern": YEAR_PATTERN}
+# What the service enforces (common.openapi.body_rules): a description with some text.
+body_rules("ExpensicatTimeEntryCreateInput", not_blank=("description",))
+body_rules("ExpensicatTimeEntryUpdateInput", not_blank=("description",))
 
 
 @extend_schema_serializer(component_name="ExpensicatTimeEntryCreateInput")
@@ -297,16 +313,18 @@ class TimeEntryListView(TimeEntryView):
         description="Members see only their own entries; owners and admins everyone's.",
         parameters=[
             *EXPENSICAT_PAGING,
-            OpenApiParameter(
-                "start_date", OpenApiTypes.DATE, description="From this day (inclusive)."
-            ),
-            OpenApiParameter(
-                "end_date", OpenApiTypes.DATE, description="Up to this day (inclusive)."
-            ),
+            OpenApiParameter("start_date", DAY, description="From this day (inclusive)."),
+            OpenApiParameter("end_date", DAY, description="Up to this day (inclusive)."),
             OpenApiParameter("q", str, description="Text the description contains."),
-            OpenApiParameter("project_id", str, description="Only this project's entries."),
             OpenApiParameter(
-                "user_id", str, description='"me" or a member\'s id (owners and admins only).'
+                "project_id",
+                {"type": "string", "pattern": ID_PATTERN},
+                description="Only this project's entries.",
+            ),
+            OpenApiParameter(
+                "user_id",
+                {"type": "string", "pattern": f"^me$|{ID_PATTERN}"},
+                description='"me" or a member\'s id (owners and admins only).',
             ),
         ],
         responses=expensicat_responses({200: ENTRY_PAGE}),
@@ -452,6 +470,16 @@ BULK_ATOMIC = OpenApiParameter(
 )
 
 
+# What common.bulk.items_of and given_ids refuse with a 400 (common.openapi.body_rules).
+body_rules("ExpensicatTimeEntryBulkCreate", required=("items",), fields={"items": BULK_ITEMS})
+body_rules(
+    "ExpensicatTimeEntryBulkUpdate",
+    required=("ids", "changes"),
+    required_when_partial=True,
+    fields={"ids": BULK_ITEMS},
+)
+
+
 class TimeEntryBulkView(TimeEntryView):
     """Up to 100 time entries in one request, each audited as its single write is."""
 
@@ -480,7 +508,10 @@ class TimeEntryBulkView(TimeEntryView):
         parameters=[BULK_ATOMIC],
         request=inline_serializer(
             "ExpensicatTimeEntryBulkCreate",
-            {"items": TimeEntryCreateInput(many=True), "atomic": serializers.BooleanField()},
+            {
+                "items": TimeEntryCreateInput(many=True),
+                "atomic": serializers.BooleanField(required=False),
+            },
         ),
         responses=expensicat_responses({200: BULK_RESULTS}),
     )
@@ -519,7 +550,7 @@ class TimeEntryBulkView(TimeEntryView):
             {
                 "ids": serializers.ListField(child=serializers.CharField()),
                 "changes": TimeEntryUpdateInput(),
-                "atomic": serializers.BooleanField(),
+                "atomic": serializers.BooleanField(required=False),
             },
         ),
         responses=expensicat_responses({200: BULK_RESULTS}, 422),
@@ -548,7 +579,12 @@ class TimeEntryBulkView(TimeEntryView):
         operation_id="expensicat_time_entries_bulk_destroy",
         summary="Delete up to 100 time entries",
         parameters=[
-            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            OpenApiParameter(
+                "ids",
+                {"type": "string", "pattern": QUERY_IDS_PATTERN},
+                required=True,
+                description=f"Comma-separated ids, at most {BULK_MAX}",
+            ),
             BULK_ATOMIC,
         ],
         responses=expensicat_responses({200: BULK_RESULTS}),

@@ -3,22 +3,24 @@ same role rules) summed by timeentries.reports, in this dialect's envelope and n
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import ID_PATTERN
 from common.api.expensicat import expensicat_path
 from common.openapi import expensicat_data, expensicat_responses
-from timeentries.api.expensicat import TimeEntryView
+from timeentries.api.expensicat import DAY, TimeEntryView
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.reports import (
     GROUPINGS,
+    group_by_schema,
     parse_group_by,
     parse_time_zone,
     parse_week_start,
     time_entry_report,
+    time_zone_schema,
 )
 
 # Expensicat calls contacts customers.
@@ -92,20 +94,23 @@ class ReportSummaryView(TimeEntryView):
         operation_id="expensicat_reports_summary",
         summary="Hours and amounts of time entries, grouped",
         parameters=[
-            OpenApiParameter(
-                "start_date", OpenApiTypes.DATE, description="From this day (inclusive)."
-            ),
-            OpenApiParameter(
-                "end_date", OpenApiTypes.DATE, description="Up to this day (inclusive)."
-            ),
+            # The list's parameters (GET /v1/time-entries), read by the same filter set.
+            OpenApiParameter("start_date", DAY, description="From this day (inclusive)."),
+            OpenApiParameter("end_date", DAY, description="Up to this day (inclusive)."),
             OpenApiParameter(
                 "group_by",
-                str,
+                group_by_schema([*ALIASES, *(g for g in GROUPINGS if g not in ALIASES.values())]),
                 description=f"One or two of {', '.join(GROUP_NAMES)}, comma-separated.",
             ),
-            OpenApiParameter("project_id", str, description="Only this project's entries."),
             OpenApiParameter(
-                "user_id", str, description='"me" or a member\'s id (owners and admins only).'
+                "project_id",
+                {"type": "string", "pattern": ID_PATTERN},
+                description="Only this project's entries.",
+            ),
+            OpenApiParameter(
+                "user_id",
+                {"type": "string", "pattern": f"^me$|{ID_PATTERN}"},
+                description='"me" or a member\'s id (owners and admins only).',
             ),
             OpenApiParameter("q", str, description="Text the description contains."),
             OpenApiParameter(
@@ -113,7 +118,7 @@ class ReportSummaryView(TimeEntryView):
             ),
             OpenApiParameter(
                 "time_zone",
-                str,
+                time_zone_schema(),
                 description="IANA name the dates and buckets are read in (an entry belongs to "
                 "the day its start falls on there); default the organization's.",
             ),

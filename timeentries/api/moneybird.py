@@ -23,6 +23,9 @@ from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.bulk import (
+    BULK_ITEMS,
+    BULK_MAX,
+    QUERY_IDS_PATTERN,
     atomic_flag,
     bulk_results,
     given_ids,
@@ -36,6 +39,7 @@ from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    body_rules,
     id_parameter,
     moneybird_filter,
     moneybird_responses,
@@ -148,7 +152,25 @@ class TimeEntryOutput(serializers.Serializer):
     notes = NoteOutput(many=True)
 
 
+@extend_schema_serializer(component_name="MoneybirdTimeEntryCreateInput")
+class TimeEntryCreateInput(TimeEntryInput):
+    """TimeEntryInput as a create takes it; body_rules below say what a create needs."""
+
+
 TIME_ENTRY_BODY = inline_serializer("MoneybirdTimeEntryWrite", {"time_entry": TimeEntryInput()})
+TIME_ENTRY_CREATE_BODY = inline_serializer(
+    "MoneybirdTimeEntryCreate", {"time_entry": TimeEntryCreateInput()}
+)
+# What the services and `MoneybirdView.body` enforce (common.openapi.body_rules).
+body_rules("MoneybirdTimeEntryWrite", required=("time_entry",), required_when_partial=True)
+body_rules("MoneybirdTimeEntryCreate", required=("time_entry",))
+_ENTRY_RULES: dict[str, Any] = {
+    "not_null": ("started_at",),
+    "not_blank": ("description",),
+    "fields": {"paused_duration": {"minimum": 0}},
+}
+body_rules("MoneybirdTimeEntryInput", **_ENTRY_RULES)
+body_rules("MoneybirdTimeEntryCreateInput", required=("started_at", "description"), **_ENTRY_RULES)
 ENTRY_ID = id_parameter("id", "time entry")
 
 
@@ -321,7 +343,8 @@ class TimeEntryListView(MoneybirdView):
                 "this_year, ..., YYYYMM..YYYYMM, YYYYMMDD..YYYYMMDD), contact_id, "
                 "include_nil_contacts, include_active, project_id, user_id, day. Without a "
                 "filter: period:this_year,state:all and no running entries; a filter given "
-                "replaces these defaults."
+                "replaces these defaults.",
+                format="moneybird-time-entries-filter",
             ),
             OpenApiParameter("query", str, description="Text the description contains."),
             *MONEYBIRD_PAGING,
@@ -347,7 +370,7 @@ class TimeEntryListView(MoneybirdView):
         operation_id="moneybird_time_entries_create",
         summary="Create a time entry",
         description="started_at and description are required; without ended_at the entry runs.",
-        request=TIME_ENTRY_BODY,
+        request=TIME_ENTRY_CREATE_BODY,
         responses=moneybird_responses({201: TimeEntryOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:
@@ -456,7 +479,8 @@ class TimeEntrySynchronizationView(MoneybirdView):
         parameters=[
             moneybird_filter(
                 "Optional, with the keys of the time entries list; without it every entry, "
-                "running ones included (not the list's default of this year)."
+                "running ones included (not the list's default of this year).",
+                format="moneybird-time-entries-filter",
             )
         ],
         responses=moneybird_responses({200: synchronization.VERSIONS}, 400, 404),
@@ -523,6 +547,18 @@ ATOMIC = OpenApiParameter(
 )
 
 
+# What common.bulk.items_of and given_ids refuse with a 400 (common.openapi.body_rules).
+body_rules(
+    "MoneybirdTimeEntryBulkCreate", required=("time_entries",), fields={"time_entries": BULK_ITEMS}
+)
+body_rules(
+    "MoneybirdTimeEntryBulkUpdate",
+    required=("ids", "time_entry"),
+    required_when_partial=True,
+    fields={"ids": BULK_ITEMS},
+)
+
+
 class TimeEntryBulkView(MoneybirdView):
     """Up to 100 time entries in one request; every item is audited as its single write is."""
 
@@ -551,7 +587,10 @@ class TimeEntryBulkView(MoneybirdView):
         parameters=[ATOMIC],
         request=inline_serializer(
             "MoneybirdTimeEntryBulkCreate",
-            {"time_entries": TimeEntryInput(many=True), "atomic": serializers.BooleanField()},
+            {
+                "time_entries": TimeEntryInput(many=True),
+                "atomic": serializers.BooleanField(required=False),
+            },
         ),
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
     )
@@ -586,7 +625,7 @@ class TimeEntryBulkView(MoneybirdView):
             {
                 "ids": serializers.ListField(child=serializers.CharField()),
                 "time_entry": TimeEntryInput(),
-                "atomic": serializers.BooleanField(),
+                "atomic": serializers.BooleanField(required=False),
             },
         ),
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404, 422),
@@ -607,7 +646,12 @@ class TimeEntryBulkView(MoneybirdView):
         operation_id="moneybird_time_entries_bulk_destroy",
         summary="Delete up to 100 time entries",
         parameters=[
-            OpenApiParameter("ids", str, required=True, description="Comma-separated ids"),
+            OpenApiParameter(
+                "ids",
+                {"type": "string", "pattern": QUERY_IDS_PATTERN},
+                required=True,
+                description=f"Comma-separated ids, at most {BULK_MAX}",
+            ),
             ATOMIC,
         ],
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404),

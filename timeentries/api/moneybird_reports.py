@@ -22,11 +22,13 @@ from common.renderers import JSONRenderer
 from timeentries.api.moneybird import listed_entries
 from timeentries.reports import (
     GROUPINGS,
+    group_by_schema,
     parse_group_by,
     parse_time_zone,
     parse_week_start,
     report_csv,
     time_entry_report,
+    time_zone_schema,
 )
 
 
@@ -90,18 +92,19 @@ class ReportOutput(serializers.Serializer):
 REPORT_PARAMETERS = [
     moneybird_filter(
         "The list's keys and defaults (GET time_entries): without a filter, this year's entries "
-        "and no running ones. Periods and days are read in `time_zone`."
+        "and no running ones. Periods and days are read in `time_zone`.",
+        format="moneybird-time-entries-filter",
     ),
     OpenApiParameter("query", str, description="Text the description contains."),
     OpenApiParameter(
         "group_by",
-        str,
+        group_by_schema(GROUPINGS),
         description=f"One or two of {', '.join(GROUPINGS)}, comma-separated (project,week).",
     ),
     OpenApiParameter("week_start", str, enum=["monday", "sunday"], description="Default monday."),
     OpenApiParameter(
         "time_zone",
-        str,
+        time_zone_schema(),
         description="IANA name the days, weeks, months and years are counted in (an entry "
         "belongs to the day its start falls on there); default the administration's.",
     ),

@@ -10,7 +10,13 @@ from rest_framework.response import Response
 
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import BadRequest, NotFound
-from common.openapi import MONEYBIRD_PAGING, NO_CONTENT, id_parameter, moneybird_responses
+from common.openapi import (
+    MONEYBIRD_PAGING,
+    NO_CONTENT,
+    body_rules,
+    id_parameter,
+    moneybird_responses,
+)
 from common.pagination import bounded_count, page_from_request, paged_response
 from common.timefmt import iso_utc
 from webhooks import services
@@ -90,6 +96,19 @@ WEBHOOK_BODY = inline_serializer(
         "enabled_events": serializers.ListField(child=serializers.CharField(), required=False),
     },
 )
+# What services.webhook_create checks before the test push (common.openapi.body_rules).
+body_rules(
+    "MoneybirdWebhookWrite",
+    fields={
+        "url": {"maxLength": 2000},
+        "enabled_events": {
+            "items": {
+                "type": "string",
+                "enum": sorted(services.event_names() | services.event_groups()),
+            }
+        },
+    },
+)
 
 
 class WebhookView(MoneybirdView):
@@ -116,7 +135,10 @@ class WebhookListView(WebhookView):
     @extend_schema(
         operation_id="moneybird_webhooks_create",
         summary="Create a webhook",
-        description="The URL must answer a signed test push with 200; the secret is shown once.",
+        description="The URL must answer a signed test push with 200; the secret is shown once. "
+        "A URL whose host does not resolve, that resolves to an internal address (loopback, "
+        "private, link-local, ...; unless the server allows them, `WEBHOOK_ALLOW_PRIVATE_HOSTS`) "
+        "or that does not answer the test push with 200 is a 422 on `url`.",
         request=WEBHOOK_BODY,
         responses=moneybird_responses({201: WebhookOutput}, 400, 404, 422),
     )

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from administrations import services
 from administrations.api.moneybird.contacts import (
+    _EMAIL,
     SCOPES,
     ContactPersonOutput,
     contact_person_row,
@@ -21,7 +22,7 @@ from administrations.selectors import contact_get, contact_person_get
 from common.api import validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
-from common.openapi import NO_CONTENT, id_parameter, moneybird_responses
+from common.openapi import NO_CONTENT, body_rules, id_parameter, moneybird_responses
 
 
 def _text() -> serializers.CharField:
@@ -40,9 +41,43 @@ class ContactPersonInput(serializers.Serializer):
     department = _text()
 
 
+@extend_schema_serializer(component_name="MoneybirdContactPersonCreateInput")
+class ContactPersonCreateInput(ContactPersonInput):
+    """ContactPersonInput as a create takes it; body_rules below say what a create needs."""
+
+
 CONTACT_PERSON_BODY = inline_serializer(
     "MoneybirdContactPersonWrite", {"contact_person": ContactPersonInput()}
 )
+CONTACT_PERSON_CREATE_BODY = inline_serializer(
+    "MoneybirdContactPersonCreate", {"contact_person": ContactPersonCreateInput()}
+)
+
+
+def _field_schemas() -> dict[str, dict[str, Any]]:
+    """What services._contact_person_apply checks, as far as a schema can say it: the column's
+    length and an e-mail address's shape (blank or null is no address)."""
+    fields: dict[str, dict[str, Any]] = {
+        f: {"maxLength": ContactPerson._meta.get_field(f).max_length}
+        for f in ("firstname", "lastname", "phone", "department")
+    }
+    email = {
+        "type": "string",
+        "pattern": rf"^\s*(?:{_EMAIL})?\s*$",
+        "maxLength": ContactPerson._meta.get_field("email").max_length,
+    }
+    fields["email"] = {"oneOf": [email], "nullable": True}
+    return fields
+
+
+# common.openapi.body_rules: the service needs a first and a last name (null is blank), and an
+# empty body is Moneybird's 400 "param is missing".
+body_rules("MoneybirdContactPersonWrite", required=("contact_person",), required_when_partial=True)
+body_rules("MoneybirdContactPersonCreate", required=("contact_person",))
+_NAMES = ("firstname", "lastname")
+_FIELDS = _field_schemas()
+body_rules("MoneybirdContactPersonInput", not_blank=_NAMES, min_properties=1, fields=_FIELDS)
+body_rules("MoneybirdContactPersonCreateInput", required=_NAMES, not_blank=_NAMES, fields=_FIELDS)
 CONTACT_ID = id_parameter("contact_id", "contact")
 PERSON_ID = id_parameter("id", "contact person")
 
@@ -72,7 +107,7 @@ class ContactPersonCreateView(ContactPersonView):
         description="`firstname` and `lastname` are required. A contact that does not exist "
         "here is a 422 on `contact`, as Moneybird answers.",
         parameters=[CONTACT_ID],
-        request=CONTACT_PERSON_BODY,
+        request=CONTACT_PERSON_CREATE_BODY,
         responses=moneybird_responses({201: ContactPersonOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str, contact_id: str) -> Response:

@@ -43,8 +43,10 @@ from common.db import deferred_page
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.ids import parse_id
 from common.openapi import (
+    FALSE_SCHEMA,
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    body_rules,
     id_parameter,
     moneybird_filter,
     moneybird_responses,
@@ -462,7 +464,74 @@ class ContactOutput(serializers.Serializer):
     events = EventOutput(many=True)
 
 
+ContactCreateInput = extend_schema_serializer(component_name="MoneybirdContactCreateInput")(
+    type("ContactCreateInput", (ContactInput,), {})
+)
 CONTACT_BODY = inline_serializer("MoneybirdContactWrite", {"contact": ContactInput()})
+CONTACT_CREATE_BODY = inline_serializer("MoneybirdContactCreate", {"contact": ContactCreateInput()})
+# What the services and contact_body enforce (common.openapi.body_rules): an empty contact is
+# no contact, and a new one needs a name.
+body_rules("MoneybirdContactWrite", required=("contact",), required_when_partial=True)
+body_rules("MoneybirdContactCreate", required=("contact",))
+_EMAIL = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def _contact_field_schemas() -> dict[str, dict[str, Any]]:
+    """What services._contact_errors checks, per attribute, as far as a schema can say it: the
+    column's length, and the shapes of a country, a BIC, the e-mail addresses and the choices.
+    An IBAN's checksum, the SEPA attributes a mandate needs, a mandate date in the future and a
+    taken customer_id are 422s a schema cannot foresee (the 422 of each write says so)."""
+    lengths = {f: Contact._meta.get_field(f).max_length for f in services.CONTACT_FIELDS}
+    fields: dict[str, dict[str, Any]] = {f: {"maxLength": n} for f, n in lengths.items()}
+
+    def text(pattern: str, max_length: int | None = None) -> dict[str, Any]:
+        schema = {"type": "string", "pattern": pattern}
+        if max_length:
+            schema["maxLength"] = max_length
+        return {"oneOf": [schema], "nullable": True}
+
+    # Blank means the administration's country; any case.
+    fields["country"] = text(r"^\s*(?:[A-Za-z]{2})?\s*$")
+    fields["sepa_bic"] = text(
+        r"^ *(?:(?:[A-Za-z] *){6}(?:[A-Za-z0-9] *){2}(?:(?:[A-Za-z0-9] *){3})?)? *$"
+    )
+    fields["email"] = text(rf"^\s*(?:{_EMAIL})?\s*$", lengths["email"])
+    for field in ("send_invoices_to_email", "send_estimates_to_email"):
+        fields[field] = text(rf"^\s*(?:{_EMAIL}(?:\s*,\s*{_EMAIL})*)?\s*$", lengths[field])
+    # A number is taken as its text, so only as many digits as fit.
+    short = lengths["si_identifier_type"]
+    fields["si_identifier_type"] = {
+        "oneOf": [
+            {"type": "string", "maxLength": short},
+            {"type": "integer", "minimum": -(10 ** (short - 2)), "maximum": 10 ** (short - 1)},
+        ],
+        "nullable": True,
+    }
+    for field, choices in (
+        ("delivery_method", Contact.DeliveryMethod),
+        ("sepa_sequence_type", Contact.SepaSequenceType),
+    ):
+        # Blank or null is the first choice.
+        fields[field] = {
+            "oneOf": [{"type": "string", "enum": [*choices.values, ""]}],
+            "nullable": True,
+        }
+    # is_trusted may only be set while approving a payment (a 400 otherwise).
+    fields["is_trusted"] = FALSE_SCHEMA
+    return fields
+
+
+_CONTACT_FIELDS = _contact_field_schemas()
+body_rules("MoneybirdContactInput", min_properties=1, fields=_CONTACT_FIELDS)
+body_rules(
+    "MoneybirdContactCreateInput",
+    min_properties=1,
+    one_of_named=("company_name", "firstname", "lastname"),
+    fields=_CONTACT_FIELDS,
+)
 CONTACT_ID = id_parameter("id", "contact")
 INCLUDE_ARCHIVED = OpenApiParameter(
     "include_archived", bool, description="Also archived contacts (default false)."
@@ -527,7 +596,7 @@ class ContactListView(ContactView):
         operation_id="moneybird_contacts_create",
         summary="Create a contact",
         description="A company name, a first name or a last name is required.",
-        request=CONTACT_BODY,
+        request=CONTACT_CREATE_BODY,
         responses=moneybird_responses({201: ContactOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:
@@ -545,7 +614,9 @@ CONTACT_FILTER = moneybird_filter(
     "company, private_individual), delivery_method (all, email, post, manual, peppol, "
     "simplerinvoicing), trusted_type (all, trusted, not_trusted; no contact is trusted here), "
     "invoice_workflow_id and estimate_workflow_id (there are no workflows here: these select "
-    "nothing). No defaults."
+    "nothing). No defaults.",
+    # Times and names a pattern cannot check (administrations.filtersets.ContactFilterSet).
+    format="moneybird-contacts-filter",
 )
 
 
@@ -684,7 +755,19 @@ class ContactSynchronizationView(ContactView):
     @extend_schema(
         operation_id="moneybird_contacts_synchronization_fetch",
         summary="Get contacts by their ids",
-        request=synchronization.IDS,
+        request=inline_serializer(
+            "MoneybirdContactIds",
+            {
+                # Anything goes in the list: what is no id of a contact here is skipped, and
+                # past SYNC_MAX distinct ids the rest is ignored (not refused).
+                "ids": serializers.ListField(
+                    child=serializers.JSONField(),
+                    min_length=1,
+                    help_text=f"Contact ids; the first {synchronization.SYNC_MAX} distinct ones "
+                    "are looked up, and values that are no id of a contact here are skipped.",
+                )
+            },
+        ),
         responses=moneybird_responses({200: ContactOutput(many=True)}, 400, 404),
     )
     def post(self, request: Request, administration_id: str) -> Response:

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations import services
-from administrations.filtersets import ProjectFilterSet
+from administrations.filtersets import PROJECT_STATES, ProjectFilterSet
 from administrations.models import Project
 from administrations.selectors import project_get, projects_of
 from common.api import validate_input
@@ -27,6 +27,7 @@ from common.exceptions import BadRequest, NotFound
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    body_rules,
     id_parameter,
     moneybird_filter,
     moneybird_responses,
@@ -98,7 +99,25 @@ class ProjectOutput(serializers.Serializer):
     budget = serializers.IntegerField(allow_null=True, help_text="hours")
 
 
+@extend_schema_serializer(component_name="MoneybirdProjectCreateInput")
+class ProjectCreateInput(ProjectInput):
+    """ProjectInput as a create takes it; body_rules below say what a create needs."""
+
+
 PROJECT_BODY = inline_serializer("MoneybirdProjectWrite", {"project": ProjectInput()})
+PROJECT_CREATE_BODY = inline_serializer("MoneybirdProjectCreate", {"project": ProjectCreateInput()})
+# What the services and `MoneybirdView.body` enforce (common.openapi.body_rules).
+body_rules("MoneybirdProjectWrite", required=("project",), required_when_partial=True)
+body_rules("MoneybirdProjectCreate", required=("project",))
+_PROJECT_RULES: dict[str, Any] = {
+    "not_blank": ("name",),
+    "fields": {
+        "name": {"maxLength": services.PROJECT_NAME_MAX},
+        "budget": {"maximum": services.PROJECT_BUDGET_MAX},
+    },
+}
+body_rules("MoneybirdProjectInput", **_PROJECT_RULES)
+body_rules("MoneybirdProjectCreateInput", required=("name",), **_PROJECT_RULES)
 
 
 def render_project(project: Project) -> dict[str, Any]:
@@ -122,6 +141,9 @@ def _page(request: Request) -> Page:
         raise
 
 
+_STATE = "(?:" + "|".join(PROJECT_STATES) + ")"
+
+
 class ProjectListView(MoneybirdView):
     required_scopes = ("settings",)
 
@@ -129,7 +151,10 @@ class ProjectListView(MoneybirdView):
         operation_id="moneybird_projects_list",
         summary="List projects",
         parameters=[
-            moneybird_filter("Key: state (active, archived, all; default active)."),
+            moneybird_filter(
+                "Key: state (active, archived, all; default active).",
+                pattern=rf"^(?:state:{_STATE}(?:\|{_STATE})*)?$",
+            ),
             *MONEYBIRD_PAGING,
         ],
         responses=moneybird_responses({200: ProjectOutput(many=True)}, 400, 404),
@@ -150,7 +175,7 @@ class ProjectListView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_projects_create",
         summary="Create a project",
-        request=PROJECT_BODY,
+        request=PROJECT_CREATE_BODY,
         responses=moneybird_responses({201: ProjectOutput}, 400, 404, 422),
     )
     def post(self, request: Request, administration_id: str) -> Response:
