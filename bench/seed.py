@@ -6,7 +6,7 @@
 The loader is the one sanctioned exception to "services are the only writers": it builds a
 synthetic benchmark database, and going through the services (one transaction, several queries
 and an event per row) would take hours for a million entries. Instead it generates the rows in
-Python and loads them with PostgreSQL's COPY FROM STDIN (psycopg 3 `cursor.copy`) straight into
+Python and loads them with PostgreSQL's COPY FROM STDIN (common.db.insert_rows) straight into
 the administrations_*, invoices_*, timeentries_* and notes_* tables, in one transaction. It still
 writes what the services would have written: every entry has its `time_entry_created` event,
 changed entries their `time_entry_updated` event, every note its `note_created` event. It refuses
@@ -35,15 +35,15 @@ from array import array
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import CommandError
 from django.db import models
-from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from administrations.models import Administration, Contact, Membership, Project, User
+from common.db import insert_rows
 from common.ids import EPOCH_MS
 from common.timefmt import iso_local
 from invoices.models import SalesInvoice
@@ -132,47 +132,29 @@ def created_at_of(record_id: int) -> datetime:
 
 
 class Table:
-    """COPY rows into a model's table: the columns named in `given` (attnames) come first, each
-    other column gets its field's default, or the database's (so a column added later with a
-    default needs no change here)."""
+    """Rows of a model's table, given as tuples of the attnames named in `given` (the id first
+    among them), written with common.db.insert_rows (COPY) in chunks: every other column takes
+    its field's default, or the database's (so a column added later with a default needs no
+    change here)."""
+
+    # Rows per insert_rows call: its dicts are held in memory, the rows are not.
+    CHUNK = 10_000
 
     def __init__(self, model: type[models.Model], given: str):
-        fields = {f.attname: f for f in model._meta.concrete_fields}
-        given = tuple(given.split())
-        if model._meta.pk.attname not in given:
+        self.model = model
+        self.given = tuple(given.split())
+        if model._meta.pk.attname not in self.given:
             raise CommandError(f"{model.__name__}: the id must be given")
-        # A column with a database default (Event.xact) is left to the database.
-        rest = [
-            field
-            for name, field in fields.items()
-            if name not in given and not field.has_db_default()
-        ]
         self.name = model._meta.db_table
-        self.columns = [fields[name].column for name in given] + [f.column for f in rest]
-        self.tail = tuple(_default(model, field) for field in rest)
         self.rows = 0
 
-    def copy(self, cursor, rows: Iterable[tuple]) -> int:
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(self.name), sql.SQL(", ").join(map(sql.Identifier, self.columns))
-        )
-        tail = self.tail
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row + tail)
-                self.rows += 1
+    def copy(self, rows: Iterable[tuple]) -> int:
+        rows = iter(rows)
+        given = self.given
+        while chunk := [dict(zip(given, row, strict=True)) for row in islice(rows, self.CHUNK)]:
+            insert_rows(self.model, chunk)
+            self.rows += len(chunk)
         return self.rows
-
-
-def _default(model: type[models.Model], field: models.Field) -> Any:
-    if field.has_default():
-        value = field.get_default()
-        return Jsonb(value) if isinstance(field, models.JSONField) else value
-    if field.null:
-        return None
-    if field.blank and field.empty_strings_allowed:
-        return ""
-    raise CommandError(f"seed_bench gives no value for {model.__name__}.{field.name}")
 
 
 def drop_secondary(cursor, tables: list[str]) -> list[str]:
@@ -290,7 +272,7 @@ class Seeder:
         restore = drop_secondary(cursor, big)
         for key in ("administration", "user", "membership", "contact", "project"):
             self.timed(cursor, key, getattr(self, f"{key}_rows")())
-        # Entries stream straight into COPY; what hangs off them is collected on the way.
+        # Entries stream into COPY a chunk at a time; what hangs off them is collected on the way.
         self.timed(cursor, "entry", self.entry_rows())
         self.timed(cursor, "invoice", self.invoice_rows())
         self.timed(cursor, "event", self.event_rows())
@@ -306,7 +288,7 @@ class Seeder:
     def timed(self, cursor, key: str, rows: Iterable[tuple]) -> None:
         mark = time.perf_counter()
         table = self.tables[key]
-        count = table.copy(cursor, rows)
+        count = table.copy(rows)
         elapsed = max(time.perf_counter() - mark, 1e-9)
         self.log(f"{table.name}: {count:,} rows in {elapsed:.1f} s ({count / elapsed:,.0f} rows/s)")
 
@@ -619,7 +601,7 @@ class Seeder:
             yield (invoice_id, moment, moment, admin_id, contact_id, number, state, day, due)
 
     def event_rows(self):
-        empty = Jsonb({})
+        empty: dict = {}
         events = self.created_events
         entry_type = TimeEntry.entity_type
         for n in range(0, len(events), 4):
@@ -662,6 +644,6 @@ class Seeder:
                 entry_id,
                 "Note" if link else None,
                 link[0] if link else None,
-                Jsonb(data),
+                data,
                 created_at_of(event_id),
             )
