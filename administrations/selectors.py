@@ -1,15 +1,17 @@
 """Reads for tenants. `administration_for_user` is the one choke point through which a request
 reaches an administration: everything tenant-owned is then read through it."""
 
+from functools import reduce
+from operator import or_
 from typing import Protocol
 
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat, Trim
 
 from administrations.models import Administration, Contact, ContactPerson, Project, User
 from common.exceptions import NotFound
 from common.ids import parse_id
-from notes.selectors import ChildrenJSON
+from notes.selectors import ChildrenJSON, events_json, notes_json
 
 
 class Credential(Protocol):
@@ -149,3 +151,56 @@ def contact_person_get(
     if found is None:
         raise NotFound(field, message)
     return found
+
+
+# The fields `query` searches, as Moneybird lists them (bank_account is also the SEPA IBAN).
+SEARCH_FIELDS = (
+    "company_name",
+    "attention",
+    "firstname",
+    "lastname",
+    "address1",
+    "address2",
+    "zipcode",
+    "city",
+    "country",
+    "email",
+    "phone",
+    "customer_id",
+    "tax_number",
+    "chamber_of_commerce",
+    "bank_account",
+    "sepa_iban",
+)
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def contacts_of(administration: Administration, *, archived: bool = True) -> QuerySet:
+    """The administration's contacts; archived ones only when `archived`."""
+    queryset = Contact.objects.for_administration(administration)
+    return queryset if archived else queryset.filter(archived=False)
+
+
+def with_details(queryset: QuerySet) -> QuerySet:
+    """Each contact's events, notes and people aggregated inside the same query."""
+    return queryset.annotate(
+        events_json=events_json(Contact.entity_type),
+        notes_json=notes_json(Contact.entity_type),
+        contact_people_json=contact_people_json(),
+    )
+
+
+def search(queryset: QuerySet, query: str) -> QuerySet:
+    """Every word of `query` must occur (case-insensitively) in one of the SEARCH_FIELDS or in
+    the name of one of the contact's people."""
+    for term in query.split():
+        people = ContactPerson.objects.filter(contact=OuterRef("pk")).filter(
+            Q(firstname__icontains=term) | Q(lastname__icontains=term)
+        )
+        queryset = queryset.filter(
+            reduce(or_, (Q(**{f"{field}__icontains": term}) for field in SEARCH_FIELDS))
+            | Exists(people)
+        )
+    return queryset

@@ -5,21 +5,36 @@ Time zones: Django renders, parses and groups datetimes in the *current* time zo
 page about one administration activates that administration's zone for the whole view
 (`timezone.override`), so that lists, forms, the "Now" button, the date drill-down and the
 day a period lock compares all agree with the API's `day:` filter. A page spanning
-administrations of different zones shows each row in its own zone (see `local_time`)."""
+administrations of different zones shows each row in its own zone (see `local_time`).
+
+`ServiceAdmin` (below) is what the apps' admins build on: their writes are service calls.
+How a service's errors become form errors: the admin validates the form, then calls
+`save_model` inside its own transaction, and by then it can no longer show the form again.
+So the form's `_post_clean` dry-runs the same service call in a savepoint that is always rolled
+back, and turns ValidationFailed/NotFound into form errors (status 200, nothing written).
+`save_model` then makes the call for real. The model's own validation (`full_clean`) is skipped
+on purpose: the service is the one validator, and the model's constraints would contradict it
+(a second running timer is refused by the database but allowed by the service, which stops the
+first). Deletes cannot be dry-run from a form: `delete_view` shows a refused delete as a message
+instead, and `delete_queryset` deletes row by row and reports the rows it could not delete."""
 
 import json
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import Group
+from django.db import models, transaction
+from django.db.models import Q
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from common.exceptions import NotFound, ServiceError, ValidationFailed
 from common.tenancy import tenancy
 
 admin.site.site_header = "Uurwerk"
@@ -274,3 +289,171 @@ class ZonedFormMixin(_AdminBase):
             if hasattr(response, "render"):
                 response.render()
             return response
+
+
+# --- the shared part ------------------------------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's savepoint to roll it back."""
+
+
+def service_errors(exc: ServiceError) -> dict[str, list[str]]:
+    """A domain error as {service field: [messages]}; "base" is the whole record."""
+    if isinstance(exc, ValidationFailed):
+        return {field: [e.message for e in errors] for field, errors in exc.errors.items()}
+    if isinstance(exc, NotFound):
+        return {exc.field: ["is not in this administration"]}
+    return {"base": [str(exc)]}
+
+
+def error_text(exc: ServiceError) -> str:
+    return "; ".join(
+        m if field == "base" else f"{field}: {m}"
+        for field, msgs in service_errors(exc).items()
+        for m in msgs
+    )
+
+
+def html_table(headers: tuple[str, ...], rows) -> str:
+    rows = list(rows)
+    if not rows:
+        return "-"
+    return format_html(
+        "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        format_html_join("", "<th>{}</th>", ((h,) for h in headers)),
+        format_html_join(
+            "",
+            "<tr>{}</tr>",
+            ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+        ),
+    )
+
+
+class ServiceAdmin(ZonedFormMixin, admin.ModelAdmin):
+    """A ModelAdmin whose writes are the service_* methods (see the module docstring)."""
+
+    # Form field -> service argument where they differ; an `*_id` argument gets the pk.
+    service_names: dict[str, str] = {}
+    # The add form's fields, where they differ from `fields`.
+    add_fields: tuple[str, ...] = ()
+    # Set on creation; no service changes them, so they are read-only afterwards.
+    fixed_fields: tuple[str, ...] = ()
+
+    def service_create(self, request, values: dict) -> models.Model:
+        raise NotImplementedError
+
+    def service_update(self, request, obj, changes: dict) -> models.Model:
+        raise NotImplementedError
+
+    def service_delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    # -- fields
+
+    def get_fields(self, request, obj=None):
+        if obj is None and self.add_fields:
+            return self.add_fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, *self.fixed_fields) if obj is not None else readonly
+
+    # -- writes
+
+    def _service_values(self, form, names) -> dict:
+        values = {}
+        for name in names:
+            key, value = self.service_names.get(name, name), form.cleaned_data[name]
+            if key.endswith("_id") and isinstance(value, models.Model):
+                value = value.pk
+            values[key] = value
+        return values
+
+    def _write(self, request, obj, form) -> models.Model:
+        if obj._state.adding:
+            return self.service_create(request, self._service_values(form, form.cleaned_data))
+        return self.service_update(request, obj, self._service_values(form, form.changed_data))
+
+    def _add_errors(self, form, exc: ServiceError) -> None:
+        form_names = {v: k for k, v in self.service_names.items()}
+        for field, msgs in service_errors(exc).items():
+            name = form_names.get(field, field)
+            if name in form.fields:
+                form.add_error(name, msgs)
+            else:
+                form.add_error(None, [m if field == "base" else f"{field}: {m}" for m in msgs])
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        model_admin = self
+        # The ModelForm class the admin built for this model: its type is only known at runtime.
+        base: Any = super().get_form(request, obj, change=change, **kwargs)
+
+        class ServiceForm(base):
+            def _post_clean(self):
+                if self.errors:  # the fields themselves are invalid: nothing to dry-run
+                    return
+                try:
+                    with transaction.atomic():
+                        model_admin._write(request, self.instance, self)
+                        raise _DryRun
+                except _DryRun:
+                    pass
+                except ServiceError as exc:
+                    model_admin._add_errors(self, exc)
+
+        return ServiceForm
+
+    def save_model(self, request, obj, form, change):
+        saved = self._write(request, obj, form)
+        # `obj` becomes the saved record (pk, values, state): the admin logs and redirects with it.
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # The bulk "delete selected" action calls this, never delete_model.
+        refused = []
+        for obj in queryset:
+            try:
+                self.service_delete(request, obj)
+            except ServiceError as exc:
+                refused.append(f"{obj}: {error_text(exc)}")
+        if refused:
+            self.message_user(request, "Not deleted: " + " | ".join(refused), messages.ERROR)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceError as exc:  # the view's transaction, log entry included, rolled back
+            self.message_user(request, f"Not deleted: {error_text(exc)}", messages.ERROR)
+            opts = self.opts
+            return redirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+
+class ScopedAutocomplete(_AdminBase):
+    """Autocomplete pickers (Django's autocomplete view, which calls get_search_results) offer
+    the records of the form's administration (common/static/uurwerk/admin.js sends its id) and
+    only active ones; a term starting with "archived:" brings the archived ones too."""
+
+    administration_path = "administration_id"
+    archived: Q | None = None
+
+    def get_search_results(self, request, queryset, search_term):
+        if "field_name" in request.GET:  # only the autocomplete view sends it
+            include_archived = search_term.startswith("archived:")
+            if include_archived:
+                search_term = search_term.removeprefix("archived:").strip()
+            try:
+                administration = int(request.GET.get("administration", ""))
+            except ValueError:
+                administration = None
+            if administration is not None:
+                queryset = queryset.filter(**{self.administration_path: administration})
+            if self.archived is not None and not include_archived:
+                queryset = queryset.exclude(self.archived)
+        return super().get_search_results(request, queryset, search_term)

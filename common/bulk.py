@@ -70,7 +70,7 @@ def bulk_results(
     rolled_back: Callable[[int], dict[str, Any]],
     rename: Callable[[ServiceError], ServiceError] = lambda exc: exc,
 ) -> list[dict[str, Any]]:
-    """The results of a bulk write (timeentries.services.BulkOutcome): an error is rendered by
+    """The results of a bulk write (timeentries.bulk.BulkOutcome): an error is rendered by
     the view's own exception handler, as the single request would answer it; with a rolled
     back atomic request every other item says which item failed."""
     handler, context = view.get_exception_handler(), view.get_exception_handler_context()

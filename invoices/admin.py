@@ -3,13 +3,14 @@ No service changes or deletes an invoice yet, so the admin cannot either."""
 
 from django.contrib import admin
 
-from administrations.admin import ServiceAdmin
+from common.admin import ServiceAdmin
 from invoices import services
 from invoices.models import SalesInvoice
+from notes.admin import AuditTrailMixin
 
 
 @admin.register(SalesInvoice)
-class SalesInvoiceAdmin(ServiceAdmin):
+class SalesInvoiceAdmin(AuditTrailMixin, ServiceAdmin):
     list_display = ("__str__", "administration", "contact", "state", "invoice_date", "due_date")
     list_filter = ("state", "administration")
     list_select_related = ("administration", "contact")

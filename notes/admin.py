@@ -8,18 +8,37 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from administrations.admin import ServiceAdmin
 from common.admin import (
+    ServiceAdmin,
     UurwerkMedia,
     ZonedFormMixin,
     ZonedListMixin,
     admin_link,
     entity_link,
     event_changes,
+    events_table,
     row_time,
 )
 from notes import services
 from notes.models import Event, Note
+
+
+class AuditTrailMixin:
+    """The `audit_trail` field of a ServiceAdmin's change page: the record's latest events. Kept
+    here, beside the events, because common.admin.ServiceAdmin depends on no app."""
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj):
+        return events_table(
+            Event.objects.filter(
+                administration_id=obj.administration_id,
+                subject_type=obj.entity_type,
+                entity_id=obj.pk,
+            )
+            .select_related("user")
+            .order_by("-id")[:50],
+            obj.administration.tz,
+        )
 
 
 @admin.register(Note)

@@ -68,7 +68,8 @@ def _time_entries(administration: Administration, ids: set[int], base: str) -> d
 
 
 def _contacts(administration: Administration, ids: set[int], base: str) -> dict:
-    from administrations.api.moneybird.contacts import contacts_of, render_contact, with_details
+    from administrations.api.moneybird.contacts import render_contact
+    from administrations.selectors import contacts_of, with_details
 
     contacts = with_details(contacts_of(administration)).filter(pk__in=ids).order_by()
     return {contact.pk: render_contact(contact, base_url=base) for contact in contacts}

@@ -28,10 +28,18 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from administrations.admin import ServiceAdmin, html_table
 from administrations.models import Administration, Contact, Membership, Project
-from common.admin import UurwerkMedia, ZonedFormMixin, default_tz, local_time, zone_label
+from common.admin import (
+    ServiceAdmin,
+    UurwerkMedia,
+    ZonedFormMixin,
+    default_tz,
+    html_table,
+    local_time,
+    zone_label,
+)
 from common.periods import PeriodError, resolve_period
+from notes.admin import AuditTrailMixin
 from notes.models import Note
 from timeentries import services
 from timeentries.exports import write_csv
@@ -372,7 +380,7 @@ class TimeEntryForm(forms.ModelForm):
 
 
 @admin.register(TimeEntry)
-class TimeEntryAdmin(ServiceAdmin):
+class TimeEntryAdmin(AuditTrailMixin, ServiceAdmin):
     form = TimeEntryForm
     list_display = (
         "entry",

@@ -1,19 +1,20 @@
 """Webhooks per administration, their delivery log and redelivery in the admin, all through
 webhooks.services (so a staff change is audited like an API one).
 
-Adding a webhook makes its test push twice: once in the form's dry run (administrations.admin
+Adding a webhook makes its test push twice: once in the form's dry run (common.admin
 explains it), once for real; a receiver must answer both with 200."""
 
 from django.contrib import admin, messages
 from django.db import models
 
-from administrations.admin import ServiceAdmin, html_table
+from common.admin import ServiceAdmin, html_table
+from notes.admin import AuditTrailMixin
 from webhooks import services
 from webhooks.models import Delivery, Webhook
 
 
 @admin.register(Webhook)
-class WebhookAdmin(ServiceAdmin):
+class WebhookAdmin(AuditTrailMixin, ServiceAdmin):
     list_display = ("url", "administration", "enabled_events", "last_http_status", "deactivated_at")
     list_filter = (("deactivated_at", admin.EmptyFieldListFilter), "administration")
     list_select_related = ("administration",)

@@ -1171,7 +1171,7 @@ def test_delete_racing_a_new_reference_is_422_not_500(
 ):
     """A time entry made between the check and the delete: the database's refusal is a 422."""
     make_entry(administration, owner, NOW - timedelta(hours=2), contact_id=appleseed.pk)
-    monkeypatch.setattr(services, "_contact_kept_by", lambda contact: [])
+    monkeypatch.setattr("administrations.services.contacts._contact_kept_by", lambda contact: [])
     before = snapshot()
     response = api.delete(f"contacts/{appleseed.pk}")
     assert response.status_code == 422

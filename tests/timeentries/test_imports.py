@@ -24,7 +24,7 @@ from tests.timeentries.import_support import (
     run_import,
     summary,
 )
-from timeentries import services
+from timeentries.imports import engine
 from timeentries.imports.runner import ImportSummary, import_time_entries
 from timeentries.management.reporting import Progress
 from timeentries.models import TimeEntry
@@ -306,7 +306,7 @@ def test_a_failing_batch_leaves_nothing_of_itself_and_a_rerun_completes(
             raise RuntimeError("disk full")
         return real(**kwargs)
 
-    monkeypatch.setattr("timeentries.services.events_record_bulk", fail_second)
+    monkeypatch.setattr("timeentries.imports.engine.events_record_bulk", fail_second)
     with pytest.raises(RuntimeError, match="disk full"):
         run_import(people, path, "--batch-size", "2")
 
@@ -314,7 +314,7 @@ def test_a_failing_batch_leaves_nothing_of_itself_and_a_rerun_completes(
     assert [e[4] for e in entries(people)] == ["Day 1", "Day 2"]
     assert Event.objects.filter(action="time_entry_created").count() == 2
 
-    monkeypatch.setattr("timeentries.services.events_record_bulk", real)
+    monkeypatch.setattr("timeentries.imports.engine.events_record_bulk", real)
     out, _ = run_import(people, path, "--batch-size", "2")
     assert summary(out)["imported"] == "4"
     assert summary(out)["skipped"] == "2 (already present)"
@@ -328,7 +328,7 @@ def test_names_created_in_a_failed_batch_are_created_again(administration, tmp_p
         toggl_row(1, 9, "One", email="first@example.com"),
         toggl_row(2, 9, "Two", email="second@example.com"),
     )
-    real = services.insert_rows
+    real = engine.insert_rows
     calls = []
 
     def fail_second(model, rows):
@@ -337,7 +337,7 @@ def test_names_created_in_a_failed_batch_are_created_again(administration, tmp_p
             raise RuntimeError("interrupted")
         return real(model, rows)
 
-    monkeypatch.setattr(services, "insert_rows", fail_second)
+    monkeypatch.setattr(engine, "insert_rows", fail_second)
     with pytest.raises(RuntimeError):
         run_import(administration, path, "--batch-size", "1", "--create-missing")
     assert list(User.objects.values_list("email", flat=True)) == ["first@example.com"]

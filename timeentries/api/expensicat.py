@@ -51,7 +51,7 @@ from common.openapi import (
 )
 from common.pagination import Keyset
 from common.timefmt import iso_utc
-from timeentries import services
+from timeentries import bulk, services
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.models import TimeEntry
 from timeentries.selectors import (
@@ -533,7 +533,7 @@ class TimeEntryBulkView(TimeEntryView):
                 )
             except ServiceError as exc:
                 items.append(exc)
-        outcome = services.time_entries_create_bulk(
+        outcome = bulk.time_entries_create_bulk(
             administration=self.administration,
             actor=request.user,
             items=items,
@@ -565,7 +565,7 @@ class TimeEntryBulkView(TimeEntryView):
                 partial=True,
                 context={"time_zone": self.administration.tz},
             )
-        outcome = services.time_entries_update_bulk(
+        outcome = bulk.time_entries_update_bulk(
             administration=self.administration,
             actor=request.user,
             ids=ids,
@@ -591,7 +591,7 @@ class TimeEntryBulkView(TimeEntryView):
     )
     def delete(self, request: Request) -> Response:
         ids = query_ids(request)
-        outcome = services.time_entries_delete_bulk(
+        outcome = bulk.time_entries_delete_bulk(
             administration=self.administration,
             actor=request.user,
             ids=ids,

@@ -56,7 +56,7 @@ from notes.api.moneybird import (
     render_event,
     render_note,
 )
-from timeentries import services
+from timeentries import bulk, services
 from timeentries.filtersets import TimeEntryFilterSet
 from timeentries.models import TimeEntry
 from timeentries.selectors import (
@@ -608,7 +608,7 @@ class TimeEntryBulkView(MoneybirdView):
                 items.append(data)
             except ServiceError as exc:
                 items.append(exc)
-        outcome = services.time_entries_create_bulk(
+        outcome = bulk.time_entries_create_bulk(
             administration=self.administration,
             actor=request.user,
             items=items,
@@ -633,7 +633,7 @@ class TimeEntryBulkView(MoneybirdView):
     def patch(self, request: Request, administration_id: str) -> Response:
         ids = given_ids(request.data.get("ids") if isinstance(request.data, dict) else None)
         changes = time_entry_input(self, request, partial=True)
-        outcome = services.time_entries_update_bulk(
+        outcome = bulk.time_entries_update_bulk(
             administration=self.administration,
             actor=request.user,
             ids=ids,
@@ -658,7 +658,7 @@ class TimeEntryBulkView(MoneybirdView):
     )
     def delete(self, request: Request, administration_id: str) -> Response:
         ids = query_ids(request)
-        outcome = services.time_entries_delete_bulk(
+        outcome = bulk.time_entries_delete_bulk(
             administration=self.administration,
             actor=request.user,
             ids=ids,

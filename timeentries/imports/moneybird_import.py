@@ -39,16 +39,16 @@ from administrations.services import (
     project_create,
 )
 from common.exceptions import ValidationFailed
-from timeentries.imports.moneybird_api import PER_PAGE_MAX, MoneybirdClient
-from timeentries.imports.moneybird_json import contact_name, element_row
-from timeentries.imports.rows import ImportRow, RowError
-from timeentries.imports.runner import ImportSummary
-from timeentries.services import (
+from timeentries.imports.engine import (
     WOULD_CREATE,
     ImportBatchResult,
     ImportLookups,
     time_entries_import_batch,
 )
+from timeentries.imports.moneybird_api import PER_PAGE_MAX, MoneybirdClient
+from timeentries.imports.moneybird_json import contact_name, element_row
+from timeentries.imports.rows import ImportRow, RowError
+from timeentries.imports.runner import ImportSummary
 
 NAME = "moneybird-api"
 # Moneybird's time-entry list shows this year unless told otherwise, and has no "all" period:

@@ -12,13 +12,13 @@ from django.db import reset_queries
 
 from administrations.models import Administration, User
 from timeentries.imports.detect import open_import
-from timeentries.imports.rows import ImportFormatError, ImportRow, RowError
-from timeentries.services import (
+from timeentries.imports.engine import (
     IMPORT_BATCH_SIZE,
     ImportBatchResult,
     ImportLookups,
     time_entries_import_batch,
 )
+from timeentries.imports.rows import ImportFormatError, ImportRow, RowError
 
 
 @dataclasses.dataclass

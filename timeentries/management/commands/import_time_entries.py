@@ -11,10 +11,10 @@ from django.db import IntegrityError
 
 from administrations.management.base import administration_get, service_errors
 from timeentries.imports.detect import FORMAT_CHOICES
+from timeentries.imports.engine import IMPORT_BATCH_SIZE
 from timeentries.imports.rows import ImportFormatError
 from timeentries.imports.runner import ImportSummary, import_time_entries
 from timeentries.management.reporting import ErrorReport, Progress, write_totals
-from timeentries.services import IMPORT_BATCH_SIZE
 
 
 class Command(BaseCommand):
