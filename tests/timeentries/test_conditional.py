@@ -5,7 +5,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from administrations.models import Contact, Project
 from notes.models import Event
@@ -169,10 +169,6 @@ def test_if_match_on_another_administrations_record_is_a_404(mb, foreign):
     assert mb.delete(f"time_entries/{foreign.entry.pk}", HTTP_IF_MATCH='"1-1"').status_code == 404
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the SQLite test database lives in memory, where writers in threads do not wait",
-)
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_writers_with_the_same_tag_leave_one_winner():
     administration = AdministrationFactory(name="Race")

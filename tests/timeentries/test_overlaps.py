@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 
 from administrations.models import Administration
 from administrations.services import administration_update
@@ -260,10 +260,6 @@ def test_an_import_reports_the_rows_that_overlap(guarded, tmp_path, freeze):
 # --- the race ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the SQLite test database lives in memory, where writers in threads do not wait",
-)
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_overlapping_creates_leave_one():
     administration = AdministrationFactory(name="Race")
