@@ -559,21 +559,31 @@ def time_entry_update(
 
 
 @transaction.atomic
-def time_entry_stop(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
+def time_entry_stop(
+    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+) -> TimeEntry:
     """Stop a running timer now; a stopped entry is returned unchanged. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details."""
+    administration are used (see time_entry_update), and it comes back with its details.
+    `precondition` (common.conditional.if_match) is checked on the locked entry."""
     current = _lock(entry)
+    if precondition is not None:
+        precondition(current)
     context = time_entry_write_context(current.administration, ids={}, entry_id=current.pk)
     events = [] if current.ended_at is not None else _stop(current, actor=actor)
     return _with_details(current, {}, context, events)
 
 
 @transaction.atomic
-def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
+def time_entry_resume(
+    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+) -> TimeEntry:
     """Run a stopped timer again. Only a timer that started today (in the administration's time
     zone) can resume; the person's other running timer is stopped first. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details."""
+    administration are used (see time_entry_update), and it comes back with its details.
+    `precondition` (common.conditional.if_match) is checked on the locked entry."""
     current = _lock(entry)
+    if precondition is not None:
+        precondition(current)
     administration = current.administration
     today = timezone.now().astimezone(administration.tz).date()
     if current.ended_at is not None:
