@@ -154,6 +154,37 @@ def _lock_people(administration: Administration, user_ids: Sequence[int]) -> Non
         )
 
 
+def _overlaps_guarded(administration: Administration) -> bool:
+    """prevent_overlapping_entries as it stands now, read inside the write's transaction (and
+    set on `administration`, which the caller may have read before the transaction began).
+
+    Why a fresh, locked read: a create that read the setting as off just before someone turned
+    it on could otherwise still write an overlap the setting change did not count. Turning the
+    setting on (administrations.services.administration_update) locks the administration row
+    FOR UPDATE and then counts the overlaps. This read takes FOR KEY SHARE on that row, which
+    only FOR UPDATE conflicts with: so either the write reads first, and the setting change
+    waits for it to commit and counts its entry, or the setting change commits first, and
+    this read sees the setting on and the write checks under the person's lock. FOR KEY SHARE
+    is what the entry's foreign key check takes on that row anyway, so writers don't wait on
+    each other, and with the setting off it costs this one primary-key read. Updates, stops
+    and resumes read the administration in _lock (FOR NO KEY UPDATE, which conflicts with FOR
+    UPDATE too). SQLite has no row locks: every write transaction begins IMMEDIATE, holding
+    the one write lock, so a read inside it is current until it commits."""
+    rows = Administration.objects.filter(pk=administration.pk)
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Administration._meta.db_table)
+        column = connection.ops.quote_name("prevent_overlapping_entries")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {column} FROM {table} WHERE id = %s FOR KEY SHARE", [administration.pk]
+            )
+            guarded = bool(cursor.fetchone()[0])
+    else:
+        guarded = rows.values_list("prevent_overlapping_entries", flat=True).get()
+    administration.prevent_overlapping_entries = guarded
+    return guarded
+
+
 def _refuse_overlap(
     administration: Administration,
     *,
@@ -458,7 +489,7 @@ def time_entry_create(
         actor,
         runs=values["ended_at"] is None,
     )
-    guarded = administration.prevent_overlapping_entries
+    guarded = _overlaps_guarded(administration)
     if guarded:
         _lock_people(administration, [related["user"].pk])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
@@ -931,7 +962,7 @@ def time_entries_import_batch(
         with nullcontext() if dry_run else transaction.atomic():
             resolver.run([row for row, _ in valid])
             fresh = _import_fresh_rows(administration, resolver, valid, source, result)
-            if administration.prevent_overlapping_entries:
+            if _overlaps_guarded(administration):
                 column = valid[0][0].column("started_at") if valid else "started_at"
                 fresh = _import_refuse_overlaps(
                     administration, fresh, result, column=column, lock=not dry_run
@@ -1165,6 +1196,7 @@ def time_entries_create_bulk(
     insert fail, every item take time_entry_create one by one, each in its own savepoint."""
     if len(items) > BULK_MAX:
         raise BadRequest(f"At most {BULK_MAX} items per request", field="items", code="too_many")
+    _overlaps_guarded(administration)  # read under the lock before _bulk_fast relies on it
     results: list[BulkResult | None] = [None] * len(items)
     fast: dict[int, tuple[dict[str, Any], Mapping[str, Any]]] = {}
     single: list[int] = []
