@@ -19,6 +19,7 @@ from tests.factories import (
     member,
 )
 from tests.timeentries.moneybird_support import make_entry
+from tests.timeentries.test_concurrent_writes import all_at_once, server_url  # noqa: F401
 from timeentries.models import TimeEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -253,3 +254,22 @@ def test_if_match_on_another_administrations_stop_is_a_404(mb, foreign):
     for action in ("stop", "resume"):
         response = mb.patch(f"time_entries/{foreign.entry.pk}/{action}", HTTP_IF_MATCH='"1-1"')
         assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_patches_with_the_same_tag_through_a_real_server_leave_one_winner(server_url):  # noqa: F811
+    """The race above through Django's threaded WSGI server (see test_concurrent_writes)."""
+    administration = AdministrationFactory(name="Race")
+    person = member(administration, role="owner")
+    token = TokenFactory(user=person)
+    entry = make_entry(administration, person, T0, 60)
+    tag = Api(administration, person, token).get(f"time_entries/{entry.pk}")["ETag"]
+    url = f"{server_url}/api/v2/{administration.pk}/time_entries/{entry.pk}.json"
+    headers = {"Authorization": f"Bearer {token.secret}", "If-Match": tag}
+
+    def send(session, n: int):
+        return session.patch(url, json={"time_entry": {"description": f"W{n}"}}, headers=headers)
+
+    responses = all_at_once(10, send)
+    assert sorted(r.status_code for r in responses) == [200] + [412] * 9
+    assert Event.objects.filter(action="time_entry_updated").count() == 1

@@ -18,6 +18,7 @@ from tests.expensicat_support import assert_error, ec_api
 from tests.factories import AdministrationFactory, TokenFactory, member
 from tests.timeentries.import_support import entries, error_lines, run_import
 from tests.timeentries.moneybird_support import make_entry, unprocessable
+from tests.timeentries.test_concurrent_writes import all_at_once, server_url  # noqa: F401
 from timeentries import services
 from timeentries.models import TimeEntry
 from timeentries.services import time_entry_delete
@@ -415,3 +416,26 @@ def test_turning_the_setting_on_waits_for_a_create_under_way_and_counts_its_over
     administration.refresh_from_db()
     assert administration.prevent_overlapping_entries is False
     assert TimeEntry.objects.filter(administration=administration).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_overlapping_creates_through_a_real_server_leave_one(server_url):  # noqa: F811
+    """The race above through Django's threaded WSGI server: one connection per request thread,
+    as in production (see test_concurrent_writes)."""
+    administration = AdministrationFactory(name="Race")
+    turn_on(administration)
+    person = member(administration, role="owner")
+    token = TokenFactory(user=person)
+    url = f"{server_url}/api/v2/{administration.pk}/time_entries.json"
+    headers = {"Authorization": f"Bearer {token.secret}"}
+
+    def send(session, minute: int):
+        begin = T0 + timedelta(minutes=minute)
+        body = {"started_at": iso(begin), "ended_at": iso(begin + timedelta(hours=1))}
+        return session.post(url, json={"time_entry": {**body, "description": "W"}}, headers=headers)
+
+    responses = all_at_once(20, send)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [422] * 19, [r.text[:200] for r in responses]
+    assert TimeEntry.objects.filter(administration=administration).count() == 1
+    assert Event.objects.filter(action="time_entry_created").count() == 1
