@@ -126,7 +126,7 @@ def test_moneybird_create_of_a_timer_reads_nothing_more_unless_it_stops_one(api)
     assert response.status_code == 201, response.content
     # Stopping the first timer: its lock, its update and its event.
     assert kinds(statements[auth:]) == [SETTING, "SELECT", "SELECT", *UPDATE, *STARTS_INSERT]
-    assert_locks(statements[auth + 1])
+    assert_locks(statements[auth + 2])
     assert TimeEntry.objects.get(pk=first).ended_at is not None
     assert response.content == api.get(f"time_entries/{response.json()['id']}").content
 
