@@ -34,6 +34,10 @@ NOT_STORED = (401, 403, 429)
 REPLAYED_HEADERS = ("Content-Type", "ETag", "Location")
 # How long a repeat waits for the first request (PostgreSQL) before it is told 409.
 WAIT = "200ms"
+# SQLite: how long a claim of a request that never finished (its process died) blocks its key.
+CLAIM_LEASE = timedelta(minutes=5)
+# SQLite: the status of a claimed key whose request is still running.
+IN_PROGRESS = 0
 
 
 def _model():
@@ -84,6 +88,37 @@ def _claim(row: Any) -> Any:
         user_id=row.user_id, administration_id=row.administration_id, key=row.key
     )
     return None if found.pk == row.pk else found
+
+
+def _in_progress() -> Conflict:
+    return Conflict(
+        f"A request with this {HEADER} is still being processed; retry later", field=HEADER
+    )
+
+
+def _claim_sqlite(row: Any) -> Any:
+    """SQLite has one writer at a time: a repeat could not even begin its transaction (it waits
+    for the write lock) while the first request runs, and would only see the finished answer.
+    So the key is claimed first in a short transaction of its own (status IN_PROGRESS), which a
+    repeat reads without taking the write lock, and the write's own transaction then stores the
+    answer in that row: the answer is still stored with the write, or not at all. A claim whose
+    request died holds the key for CLAIM_LEASE. None when claimed, else the row that has it."""
+    model = _model()
+    mine = {"user_id": row.user_id, "administration_id": row.administration_id, "key": row.key}
+    found = model.objects.filter(**mine).first()
+    now = timezone.now()
+    if found is not None and found.status == IN_PROGRESS and found.created_at >= now - CLAIM_LEASE:
+        raise _in_progress()
+    with transaction.atomic():
+        model.objects.filter(**mine, created_at__lt=now - ttl()).delete()
+        model.objects.filter(**mine, status=IN_PROGRESS, created_at__lt=now - CLAIM_LEASE).delete()
+        model.objects.bulk_create([row], ignore_conflicts=True)
+        found = model.objects.get(**mine)
+    if found.pk == row.pk:
+        return None
+    if found.status == IN_PROGRESS:
+        raise _in_progress()
+    return found
 
 
 def _replay(stored: Any) -> HttpResponse:
@@ -155,37 +190,52 @@ class IdempotentViewMixin(_ViewBase):
             body_hash=self._body_hash,
             status=0,
         )
+        if connection.vendor == "sqlite":
+            row.status = IN_PROGRESS
+            stored = _claim_sqlite(row)
+            if stored is None:
+                try:
+                    return self._write(row, handler, request, *args, **kwargs)
+                finally:
+                    # Unless the write stored its answer in the claim, free the key for a retry.
+                    _model().objects.filter(pk=row.pk, status=IN_PROGRESS).delete()
+            return self._check_and_replay(row, stored)
         with transaction.atomic():
             stored = _claim(row)
             if stored is not None:
-                if (stored.method, stored.path, stored.body_hash) != (
-                    row.method,
-                    row.path,
-                    row.body_hash,
-                ):
-                    raise ValidationFailed.single(
-                        HEADER,
-                        "reused",
-                        "was already used for another request (method, path or body)",
-                    )
-                return _replay(stored)
-            try:
-                response = handler(request, *args, **kwargs)
-            except Exception as exc:
-                response = self.handle_exception(exc)
-            if response.status_code in NOT_STORED or response.status_code >= 500:
-                # Roll back whatever the handler wrote along with the key: a retry runs anew.
-                transaction.set_rollback(True)
-                return response
-            response = self.finalize_response(request, response, *args, **kwargs)
-            response.render()
-            row.status = response.status_code
-            row.body = response.content
-            row.headers = {
-                name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
-            }
-            row.save(update_fields=["status", "body", "headers"])
+                return self._check_and_replay(row, stored)
+            return self._run(row, handler, request, *args, **kwargs)
+
+    def _write(self, row: Any, handler, request: Request, *args: Any, **kwargs: Any):
+        with transaction.atomic():
+            return self._run(row, handler, request, *args, **kwargs)
+
+    def _check_and_replay(self, row: Any, stored: Any) -> HttpResponse:
+        if (stored.method, stored.path, stored.body_hash) != (row.method, row.path, row.body_hash):
+            raise ValidationFailed.single(
+                HEADER, "reused", "was already used for another request (method, path or body)"
+            )
+        return _replay(stored)
+
+    def _run(self, row: Any, handler, request: Request, *args: Any, **kwargs: Any):
+        """The handler and its stored answer, inside the caller's transaction."""
+        try:
+            response = handler(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        if response.status_code in NOT_STORED or response.status_code >= 500:
+            # Roll back whatever the handler wrote along with the key: a retry runs anew.
+            transaction.set_rollback(True)
             return response
+        response = self.finalize_response(request, response, *args, **kwargs)
+        response.render()
+        row.status = response.status_code
+        row.body = response.content
+        row.headers = {
+            name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)
+        }
+        row.save(update_fields=["status", "body", "headers"])
+        return response
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(

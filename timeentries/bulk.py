@@ -20,6 +20,7 @@ from timeentries.services import (
     _entry_values,
     _EntryRef,
     _not_found,
+    _overlaps_guarded,
     time_entry_create,
     time_entry_delete,
     time_entry_update,
@@ -131,6 +132,7 @@ def time_entries_create_bulk(
     insert fail, every item take time_entry_create one by one, each in its own savepoint."""
     if len(items) > BULK_MAX:
         raise BadRequest(f"At most {BULK_MAX} items per request", field="items", code="too_many")
+    _overlaps_guarded(administration)  # read under the lock before _bulk_fast relies on it
     results: list[BulkResult | None] = [None] * len(items)
     fast: dict[int, tuple[dict[str, Any], Mapping[str, Any]]] = {}
     single: list[int] = []

@@ -145,6 +145,37 @@ def _lock_people(administration: Administration, user_ids: Sequence[int]) -> Non
         )
 
 
+def _overlaps_guarded(administration: Administration) -> bool:
+    """prevent_overlapping_entries as it stands now, read inside the write's transaction (and
+    set on `administration`, which the caller may have read before the transaction began).
+
+    Why a fresh, locked read: a create that read the setting as off just before someone turned
+    it on could otherwise still write an overlap the setting change did not count. Turning the
+    setting on (administrations.services.administration_update) locks the administration row
+    FOR UPDATE and then counts the overlaps. This read takes FOR KEY SHARE on that row, which
+    only FOR UPDATE conflicts with: so either the write reads first, and the setting change
+    waits for it to commit and counts its entry, or the setting change commits first, and
+    this read sees the setting on and the write checks under the person's lock. FOR KEY SHARE
+    is what the entry's foreign key check takes on that row anyway, so writers don't wait on
+    each other, and with the setting off it costs this one primary-key read. Updates, stops
+    and resumes read the administration in _lock (FOR NO KEY UPDATE, which conflicts with FOR
+    UPDATE too). SQLite has no row locks: every write transaction begins IMMEDIATE, holding
+    the one write lock, so a read inside it is current until it commits."""
+    rows = Administration.objects.filter(pk=administration.pk)
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Administration._meta.db_table)
+        column = connection.ops.quote_name("prevent_overlapping_entries")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {column} FROM {table} WHERE id = %s FOR KEY SHARE", [administration.pk]
+            )
+            guarded = bool(cursor.fetchone()[0])
+    else:
+        guarded = rows.values_list("prevent_overlapping_entries", flat=True).get()
+    administration.prevent_overlapping_entries = guarded
+    return guarded
+
+
 def _refuse_overlap(
     administration: Administration,
     *,
@@ -438,7 +469,7 @@ def time_entry_create(
         actor,
         runs=values["ended_at"] is None,
     )
-    guarded = administration.prevent_overlapping_entries
+    guarded = _overlaps_guarded(administration)
     if guarded:
         _lock_people(administration, [related["user"].pk])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
@@ -539,21 +570,31 @@ def time_entry_update(
 
 
 @transaction.atomic
-def time_entry_stop(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
+def time_entry_stop(
+    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+) -> TimeEntry:
     """Stop a running timer now; a stopped entry is returned unchanged. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details."""
+    administration are used (see time_entry_update), and it comes back with its details.
+    `precondition` (common.conditional.if_match) is checked on the locked entry."""
     current = _lock(entry)
+    if precondition is not None:
+        precondition(current)
     context = time_entry_write_context(current.administration, ids={}, entry_id=current.pk)
     events = [] if current.ended_at is not None else _stop(current, actor=actor)
     return _with_details(current, {}, context, events)
 
 
 @transaction.atomic
-def time_entry_resume(*, entry: TimeEntry, actor: User | None) -> TimeEntry:
+def time_entry_resume(
+    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+) -> TimeEntry:
     """Run a stopped timer again. Only a timer that started today (in the administration's time
     zone) can resume; the person's other running timer is stopped first. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details."""
+    administration are used (see time_entry_update), and it comes back with its details.
+    `precondition` (common.conditional.if_match) is checked on the locked entry."""
     current = _lock(entry)
+    if precondition is not None:
+        precondition(current)
     administration = current.administration
     today = timezone.now().astimezone(administration.tz).date()
     if current.ended_at is not None:

@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from idempotency.models import IdempotencyKey
@@ -180,10 +180,6 @@ def test_a_request_without_the_key_is_not_recorded(api):
     assert not IdempotencyKey.objects.exists()
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the SQLite test database lives in memory, where writers in threads do not wait",
-)
 @pytest.mark.django_db(transaction=True)
 def test_a_concurrent_duplicate_gets_409_and_the_first_one_wins():
     administration = AdministrationFactory(name="Race")

@@ -2,10 +2,10 @@
 contact, 304 for If-None-Match, and 412 for a PATCH, PUT or DELETE whose If-Match is stale."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from administrations.models import Contact, Project
 from notes.models import Event
@@ -19,6 +19,7 @@ from tests.factories import (
     member,
 )
 from tests.timeentries.moneybird_support import make_entry
+from tests.timeentries.test_concurrent_writes import all_at_once, server_url  # noqa: F401
 from timeentries.models import TimeEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -169,10 +170,6 @@ def test_if_match_on_another_administrations_record_is_a_404(mb, foreign):
     assert mb.delete(f"time_entries/{foreign.entry.pk}", HTTP_IF_MATCH='"1-1"').status_code == 404
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the SQLite test database lives in memory, where writers in threads do not wait",
-)
 @pytest.mark.django_db(transaction=True)
 def test_ten_concurrent_writers_with_the_same_tag_leave_one_winner():
     administration = AdministrationFactory(name="Race")
@@ -202,4 +199,77 @@ def test_ten_concurrent_writers_with_the_same_tag_leave_one_winner():
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200] + [412] * 9
+    assert Event.objects.filter(action="time_entry_updated").count() == 1
+
+
+# --- stop and resume (Moneybird's PATCH routes of one entry) ----------------------------------
+
+
+def stale_of(tag: str) -> str:
+    return tag[:-2] + ('0"' if tag[-2] != "0" else '1"')
+
+
+def test_stop_and_resume_with_a_stale_if_match_are_412_and_change_nothing(
+    mb, administration, owner, freeze
+):
+    freeze(T0 + timedelta(hours=3))
+    running = make_entry(administration, owner, T0, ended_at=None)
+    stopped = make_entry(administration, owner, T0 - timedelta(hours=2), 60)
+    for entry, action in ((running, "stop"), (stopped, "resume")):
+        tag = mb.get(f"time_entries/{entry.pk}")["ETag"]
+        events = Event.objects.filter(entity_id=entry.pk).count()
+        response = mb.patch(f"time_entries/{entry.pk}/{action}", HTTP_IF_MATCH=stale_of(tag))
+        assert response.status_code == 412, (action, response.content)
+        assert response.json() == {**STALE, "symbolic": {"If-Match": "mismatch"}}
+        assert mb.get(f"time_entries/{entry.pk}")["ETag"] == tag
+        assert Event.objects.filter(entity_id=entry.pk).count() == events
+    assert TimeEntry.objects.get(pk=running.pk).ended_at is None
+    assert TimeEntry.objects.get(pk=stopped.pk).ended_at is not None
+
+
+def test_stop_and_resume_with_the_current_if_match_write_and_give_the_new_tag(
+    mb, administration, owner, freeze
+):
+    freeze(T0 + timedelta(hours=3))
+    entry = make_entry(administration, owner, T0, ended_at=None)
+    tag = mb.get(f"time_entries/{entry.pk}")["ETag"]
+    # updated_at (hence the tag) follows the clock, which each write moves on.
+    freeze(T0 + timedelta(hours=3, minutes=1))
+    stopped = mb.patch(f"time_entries/{entry.pk}/stop", HTTP_IF_MATCH=tag)
+    assert stopped.status_code == 200
+    assert stopped.json()["ended_at"] is not None
+    assert stopped["ETag"] != tag
+    # The tag the stop answered with is the one a resume must name.
+    assert mb.patch(f"time_entries/{entry.pk}/resume", HTTP_IF_MATCH=tag).status_code == 412
+    freeze(T0 + timedelta(hours=3, minutes=2))
+    resumed = mb.patch(f"time_entries/{entry.pk}/resume", HTTP_IF_MATCH=stopped["ETag"])
+    assert resumed.status_code == 200, resumed.content
+    assert resumed.json()["ended_at"] is None
+    assert resumed["ETag"] == mb.get(f"time_entries/{entry.pk}")["ETag"]
+    # Without If-Match they behave as before.
+    assert mb.patch(f"time_entries/{entry.pk}/stop").status_code == 200
+
+
+def test_if_match_on_another_administrations_stop_is_a_404(mb, foreign):
+    for action in ("stop", "resume"):
+        response = mb.patch(f"time_entries/{foreign.entry.pk}/{action}", HTTP_IF_MATCH='"1-1"')
+        assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_patches_with_the_same_tag_through_a_real_server_leave_one_winner(server_url):  # noqa: F811
+    """The race above through Django's threaded WSGI server (see test_concurrent_writes)."""
+    administration = AdministrationFactory(name="Race")
+    person = member(administration, role="owner")
+    token = TokenFactory(user=person)
+    entry = make_entry(administration, person, T0, 60)
+    tag = Api(administration, person, token).get(f"time_entries/{entry.pk}")["ETag"]
+    url = f"{server_url}/api/v2/{administration.pk}/time_entries/{entry.pk}.json"
+    headers = {"Authorization": f"Bearer {token.secret}", "If-Match": tag}
+
+    def send(session, n: int):
+        return session.patch(url, json={"time_entry": {"description": f"W{n}"}}, headers=headers)
+
+    responses = all_at_once(10, send)
+    assert sorted(r.status_code for r in responses) == [200] + [412] * 9
     assert Event.objects.filter(action="time_entry_updated").count() == 1

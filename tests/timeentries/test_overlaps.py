@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 
 from administrations.models import Administration
 from administrations.services import administration_update
@@ -18,6 +18,8 @@ from tests.expensicat_support import assert_error, ec_api
 from tests.factories import AdministrationFactory, TokenFactory, member
 from tests.timeentries.import_support import entries, error_lines, run_import
 from tests.timeentries.moneybird_support import make_entry, unprocessable
+from tests.timeentries.test_concurrent_writes import all_at_once, server_url  # noqa: F401
+from timeentries import services
 from timeentries.models import TimeEntry
 from timeentries.services import time_entry_delete
 
@@ -260,10 +262,6 @@ def test_an_import_reports_the_rows_that_overlap(guarded, tmp_path, freeze):
 # --- the race ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="the SQLite test database lives in memory, where writers in threads do not wait",
-)
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_overlapping_creates_leave_one():
     administration = AdministrationFactory(name="Race")
@@ -324,3 +322,120 @@ def test_the_admin_turns_it_on_and_refuses_while_overlaps_exist(
     assert admin_client.post(page, form).status_code == 302
     administration.refresh_from_db()
     assert administration.prevent_overlapping_entries is True
+
+
+# --- turning the setting on while a write is under way ------------------------------------------
+
+
+def turn_on(administration) -> None:
+    administration_update(
+        administration=Administration.objects.get(pk=administration.pk),
+        actor=None,
+        changes={"prevent_overlapping_entries": True},
+    )
+
+
+@pytest.mark.parametrize("service", ["time_entry_create", "time_entries_create_bulk"])
+def test_a_create_that_read_the_setting_as_off_just_before_it_was_turned_on_is_refused(
+    make_api, administration, owner, freeze, monkeypatch, service
+):
+    """The view read the administration (setting off); the setting is turned on before the
+    write begins: the write reads it afresh and refuses the overlap."""
+    freeze(NOW)
+    existing = make_entry(administration, owner, T0, 60)
+    api = make_api(administration, owner)
+    real = getattr(services, service)
+
+    def late(**kwargs):
+        assert kwargs["administration"].prevent_overlapping_entries is False
+        turn_on(administration)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, service, late)
+    if service == "time_entry_create":
+        response = create(api, T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
+        assert response.status_code == 422
+        assert response.json() == overlap(existing)
+    else:
+        body = {"started_at": iso(T0), "ended_at": iso(T0 + timedelta(hours=1)), "description": "W"}
+        response = api.post("time_entries/bulk", {"time_entries": [body]})
+        assert response.status_code == 200, response.content
+        result = response.json()[0]
+        assert (result["status"], result["error"]) == (422, overlap(existing)), result
+    assert list(TimeEntry.objects.values_list("pk", flat=True)) == [existing.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_turning_the_setting_on_waits_for_a_create_under_way_and_counts_its_overlap(
+    monkeypatch,
+):
+    """A create has read the setting (off) in its transaction and not yet written; the setting
+    change waits for it (PostgreSQL: its FOR UPDATE waits for the create's FOR KEY SHARE;
+    SQLite: for the write lock), then counts the overlap it wrote and refuses."""
+    administration = AdministrationFactory(name="Race")
+    person = member(administration, role="owner")
+    token = TokenFactory(user=person)
+    make_entry(administration, person, T0, 60)
+    inside, release = threading.Event(), threading.Event()
+    real_stop = services._stop_running_timer
+    results: dict[str, object] = {}
+
+    def paused_stop(**kwargs):
+        inside.set()
+        # Until the setting change is done, or (when it rightly waits for this write) a while.
+        release.wait(2)
+        return real_stop(**kwargs)
+
+    def write() -> None:
+        try:
+            api = Api(administration, person, token)
+            results["create"] = create(api, T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
+        finally:
+            connections.close_all()
+
+    def setting() -> None:
+        try:
+            turn_on(administration)
+            results["setting"] = "on"
+        except ValidationFailed as exc:
+            results["setting"] = exc.errors
+        finally:
+            release.set()
+            connections.close_all()
+
+    monkeypatch.setattr(services, "_stop_running_timer", paused_stop)
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert inside.wait(10)
+    changer = threading.Thread(target=setting)
+    changer.start()
+    writer.join()
+    changer.join()
+    assert results["create"].status_code == 201
+    assert set(results["setting"]) == {"prevent_overlapping_entries"}
+    administration.refresh_from_db()
+    assert administration.prevent_overlapping_entries is False
+    assert TimeEntry.objects.filter(administration=administration).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_overlapping_creates_through_a_real_server_leave_one(server_url):  # noqa: F811
+    """The race above through Django's threaded WSGI server: one connection per request thread,
+    as in production (see test_concurrent_writes)."""
+    administration = AdministrationFactory(name="Race")
+    turn_on(administration)
+    person = member(administration, role="owner")
+    token = TokenFactory(user=person)
+    url = f"{server_url}/api/v2/{administration.pk}/time_entries.json"
+    headers = {"Authorization": f"Bearer {token.secret}"}
+
+    def send(session, minute: int):
+        begin = T0 + timedelta(minutes=minute)
+        body = {"started_at": iso(begin), "ended_at": iso(begin + timedelta(hours=1))}
+        return session.post(url, json={"time_entry": {**body, "description": "W"}}, headers=headers)
+
+    responses = all_at_once(20, send)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [422] * 19, [r.text[:200] for r in responses]
+    assert TimeEntry.objects.filter(administration=administration).count() == 1
+    assert Event.objects.filter(action="time_entry_created").count() == 1

@@ -71,6 +71,9 @@ def assert_locks(statement: str) -> None:
 
 
 INSERT = ["INSERT timeentries_timeentry", "INSERT notes_event"]
+# A create first reads prevent_overlapping_entries under a share lock of the administration row
+# (timeentries.services._overlaps_guarded), so that turning it on cannot slip past the write.
+SETTING = "SELECT"
 UPDATE = ["UPDATE timeentries_timeentry", "INSERT notes_event"]
 # A write that starts a timer runs in a savepoint: the one-running-timer index may refuse it
 # (a timer started at the same time), and that write then stops it and tries again, instead
@@ -100,7 +103,7 @@ def test_moneybird_create_is_one_read_the_insert_and_its_event(api, colleague, r
     }
     response, statements = run(lambda: api.post("time_entries", {"time_entry": body}))
     assert response.status_code == 201, response.content
-    assert kinds(statements[auth:]) == ["SELECT", *INSERT]
+    assert kinds(statements[auth:]) == [SETTING, "SELECT", *INSERT]
     created = response.json()
     assert created["user"]["id"] == str(colleague.pk)
     assert created["contact"]["id"] == str(contact.pk)
@@ -115,15 +118,15 @@ def test_moneybird_create_of_a_timer_reads_nothing_more_unless_it_stops_one(api)
     timer = {"started_at": "2024-01-02T10:00:00Z", "description": "Running"}
     response, statements = run(lambda: api.post("time_entries", {"time_entry": timer}))
     assert response.status_code == 201, response.content
-    assert kinds(statements[auth:]) == ["SELECT", *STARTS_INSERT]
+    assert kinds(statements[auth:]) == [SETTING, "SELECT", *STARTS_INSERT]
     first = response.json()["id"]
 
     later = {**timer, "started_at": "2024-01-02T11:00:00Z"}
     response, statements = run(lambda: api.post("time_entries", {"time_entry": later}))
     assert response.status_code == 201, response.content
     # Stopping the first timer: its lock, its update and its event.
-    assert kinds(statements[auth:]) == ["SELECT", "SELECT", *UPDATE, *STARTS_INSERT]
-    assert_locks(statements[auth + 1])
+    assert kinds(statements[auth:]) == [SETTING, "SELECT", "SELECT", *UPDATE, *STARTS_INSERT]
+    assert_locks(statements[auth + 2])
     assert TimeEntry.objects.get(pk=first).ended_at is not None
     assert response.content == api.get(f"time_entries/{response.json()['id']}").content
 
@@ -135,7 +138,7 @@ def test_moneybird_create_linking_an_invoice_adds_only_its_event(api, administra
     body = {**MB_BODY, "contact_id": str(contact.pk), "sales_invoice_id": str(invoice.pk)}
     response, statements = run(lambda: api.post("time_entries", {"time_entry": body}))
     assert response.status_code == 201, response.content
-    assert kinds(statements[auth:]) == ["SELECT", *INSERT, "INSERT notes_event"]
+    assert kinds(statements[auth:]) == [SETTING, "SELECT", *INSERT, "INSERT notes_event"]
     assert [e["action"] for e in response.json()["events"]] == [
         "time_entry_created",
         "time_entry_sales_invoice_created",
@@ -235,7 +238,7 @@ def test_expensicat_create_is_one_read_the_insert_and_its_event(owner, related):
     body = {**EC_BODY, "project_id": str(project.pk)}
     response, statements = run(lambda: ec.post("time-entries", body))
     assert response.status_code == 201, response.content
-    assert kinds(statements[auth:]) == ["SELECT", *INSERT]
+    assert kinds(statements[auth:]) == [SETTING, "SELECT", *INSERT]
     data = response.json()["data"]
     assert data["project"]["customer"]["name"] == "Foobar Holding B.V."
     assert response.content == ec.get(f"time-entries/{data['id']}").content

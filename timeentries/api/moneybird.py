@@ -443,13 +443,18 @@ class TimeEntryStopView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_time_entries_stop",
         summary="Stop a running time entry",
-        parameters=[ENTRY_ID],
+        parameters=[ENTRY_ID, IF_MATCH],
         request=None,
-        responses=moneybird_responses({200: TimeEntryOutput}, 404, 422),
+        responses=moneybird_responses({200: TimeEntryOutput}, 404, 412, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
-        entry = services.time_entry_stop(entry=_named(self.administration, pk), actor=request.user)
-        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
+        entry = services.time_entry_stop(
+            entry=_named(self.administration, pk),
+            actor=request.user,
+            precondition=if_match(request),
+        )
+        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
+        return tagged(request, Response(body), record_tag(entry))
 
 
 class TimeEntryResumeView(MoneybirdView):
@@ -458,15 +463,18 @@ class TimeEntryResumeView(MoneybirdView):
     @extend_schema(
         operation_id="moneybird_time_entries_resume",
         summary="Resume a stopped time entry",
-        parameters=[ENTRY_ID],
+        parameters=[ENTRY_ID, IF_MATCH],
         request=None,
-        responses=moneybird_responses({200: TimeEntryOutput}, 404, 422),
+        responses=moneybird_responses({200: TimeEntryOutput}, 404, 412, 422),
     )
     def patch(self, request: Request, administration_id: str, pk: str) -> Response:
         entry = services.time_entry_resume(
-            entry=_named(self.administration, pk), actor=request.user
+            entry=_named(self.administration, pk),
+            actor=request.user,
+            precondition=if_match(request),
         )
-        return Response(render_time_entry(entry, sales_invoices=shows_sales_invoices(request)))
+        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
+        return tagged(request, Response(body), record_tag(entry))
 
 
 class TimeEntrySynchronizationView(MoneybirdView):

@@ -21,7 +21,7 @@ from notes.services import events_record_bulk
 from timeentries.imports.rows import ImportRow, RowError
 from timeentries.models import TimeEntry
 from timeentries.selectors import imported_keys, person_entries_between
-from timeentries.services import _entry_values, _EntryRef, _lock_people
+from timeentries.services import _entry_values, _EntryRef, _lock_people, _overlaps_guarded
 
 # --- imports ---------------------------------------------------------------------------------
 
@@ -301,7 +301,7 @@ def time_entries_import_batch(
         with nullcontext() if dry_run else transaction.atomic():
             resolver.run([row for row, _ in valid])
             fresh = _import_fresh_rows(administration, resolver, valid, source, result)
-            if administration.prevent_overlapping_entries:
+            if _overlaps_guarded(administration):
                 column = valid[0][0].column("started_at") if valid else "started_at"
                 fresh = _import_refuse_overlaps(
                     administration, fresh, result, column=column, lock=not dry_run
