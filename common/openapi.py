@@ -114,6 +114,15 @@ class AutoSchema(openapi.AutoSchema):
                         OpenApiResponse(shape, description=description), status, direction=direction
                     ),
                 )
+            # A suspended administration refuses every write (common.api's
+            # refuse_writes_when_suspended), but for a POST that only reads.
+            if not getattr(self.view, "reads_by_post", False):
+                responses.setdefault(
+                    "402",
+                    self._get_response_for_code(
+                        OpenApiResponse(shape, description=_SUSPENDED), "402", direction=direction
+                    ),
+                )
         return responses
 
     def _map_serializer_field(
@@ -407,6 +416,7 @@ class ExpensicatError(serializers.Serializer):
 
 
 _NOT_FOUND = "No such record here; a foreign one is not found either."
+_SUSPENDED = "The administration is suspended: it can be read, not changed; nothing was written."
 _TOO_LARGE = f"The request body is larger than {REQUEST_BODY_MAX_BYTES:,} bytes; nothing was read."
 _RATE_LIMITED = "Too many requests; Retry-After says after how many seconds to try again."
 _MONEYBIRD_ERRORS = {

@@ -244,3 +244,21 @@ def test_the_admin_suspends_and_reactivates_through_the_service(client, administ
     client.post(url, {"action": "reactivate", "_selected_action": [administration.pk]})
     administration.refresh_from_db()
     assert administration.suspended is False
+
+
+@pytest.mark.parametrize("dialect", ["moneybird", "expensicat"])
+def test_the_openapi_documents_the_suspended_402_on_writes_only(client, dialect):
+    schema = client.get(f"/api/schema/{dialect}/", HTTP_ACCEPT="application/json").json()
+    writes, reads = 0, 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            documented = "402" in operation["responses"]
+            if method == "get" or path.endswith("/synchronization"):
+                reads += 1
+                assert not documented, (method, path)
+            else:
+                writes += 1
+                assert documented, (method, path)
+    assert writes and reads
