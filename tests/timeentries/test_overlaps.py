@@ -19,7 +19,7 @@ from tests.factories import AdministrationFactory, TokenFactory, member
 from tests.timeentries.import_support import entries, error_lines, run_import
 from tests.timeentries.moneybird_support import make_entry, unprocessable
 from tests.timeentries.test_concurrent_writes import all_at_once, server_url  # noqa: F401
-from timeentries import services
+from timeentries import bulk, services
 from timeentries.models import TimeEntry
 from timeentries.services import time_entry_delete
 
@@ -344,14 +344,15 @@ def test_a_create_that_read_the_setting_as_off_just_before_it_was_turned_on_is_r
     freeze(NOW)
     existing = make_entry(administration, owner, T0, 60)
     api = make_api(administration, owner)
-    real = getattr(services, service)
+    module = bulk if service == "time_entries_create_bulk" else services
+    real = getattr(module, service)
 
     def late(**kwargs):
         assert kwargs["administration"].prevent_overlapping_entries is False
         turn_on(administration)
         return real(**kwargs)
 
-    monkeypatch.setattr(services, service, late)
+    monkeypatch.setattr(module, service, late)
     if service == "time_entry_create":
         response = create(api, T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
         assert response.status_code == 422
