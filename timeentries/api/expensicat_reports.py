@@ -3,8 +3,7 @@ same role rules) summed by timeentries.reports, in this dialect's envelope and n
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,6 +11,7 @@ from common.api import ID_PATTERN
 from common.api.expensicat import expensicat_path
 from common.openapi import expensicat_data, expensicat_responses
 from timeentries.api.expensicat import DAY, TimeEntryView
+from timeentries.api.report_schema import report_output
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.reports import (
     GROUPINGS,
@@ -44,49 +44,14 @@ def render_report(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- documentation only (common/openapi.py) ----------------------------------------------------
-
-
-@extend_schema_serializer(component_name="ExpensicatReportAmount")
-class AmountOutput(serializers.Serializer):
-    currency = serializers.CharField(help_text="ISO 4217, the project's currency")
-    amount = serializers.CharField(help_text="Billable hours x hourly rate, e.g. 1234.50")
-
-
-@extend_schema_serializer(component_name="ExpensicatReportTotals")
-class TotalsOutput(serializers.Serializer):
-    entries = serializers.IntegerField()
-    duration = serializers.IntegerField(help_text="Seconds: end - start - pauses")
-    billable_duration = serializers.IntegerField(help_text="Seconds")
-    amounts = AmountOutput(
-        many=True, help_text="Per currency; entries without a project or rate count in none."
-    )
-
-
-@extend_schema_serializer(component_name="ExpensicatReportLeafGroup")
-class LeafGroupOutput(TotalsOutput):
-    key = serializers.JSONField(
-        allow_null=True,
-        help_text="project/user/customer: the id as a string, null for entries without one; "
-        "billable: true or false; day and week (its first day): YYYY-MM-DD; month: YYYY-MM; "
-        "year: YYYY.",
-    )
-    name = serializers.CharField(
-        allow_null=True, help_text="The project's, user's or customer's name; null otherwise."
-    )
-
-
-@extend_schema_serializer(component_name="ExpensicatReportGroup")
-class GroupOutput(LeafGroupOutput):
-    groups = LeafGroupOutput(
-        many=True, required=False, help_text="By the second grouping, when there is one."
-    )
-
-
-@extend_schema_serializer(component_name="ExpensicatReport")
-class ReportOutput(serializers.Serializer):
-    totals = TotalsOutput()
-    groups = GroupOutput(many=True, help_text="By the first grouping, sorted by key, null last.")
+ReportOutput = report_output(
+    "Expensicat",
+    seconds="duration",
+    seconds_help="Seconds: end - start - pauses",
+    billable_seconds="billable_duration",
+    billable_help="Seconds",
+    contact="customer",
+)
 
 
 class ReportSummaryView(TimeEntryView):

@@ -9,9 +9,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_serializer,
 )
-from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +18,7 @@ from common.api.moneybird import ID, MoneybirdView
 from common.openapi import moneybird_filter, moneybird_responses
 from common.renderers import JSONRenderer
 from timeentries.api.moneybird import listed_entries
+from timeentries.api.report_schema import report_output
 from timeentries.reports import (
     GROUPINGS,
     group_by_schema,
@@ -43,50 +42,14 @@ class CSVRenderer(BaseRenderer):
         return data.encode() if isinstance(data, str) else b""
 
 
-# --- documentation only (common/openapi.py): the shapes time_entry_report answers --------------
-
-
-@extend_schema_serializer(component_name="MoneybirdReportAmount")
-class AmountOutput(serializers.Serializer):
-    currency = serializers.CharField(help_text="ISO 4217, the project's currency")
-    amount = serializers.CharField(help_text="Billable hours x hourly rate, e.g. 1234.50")
-
-
-@extend_schema_serializer(component_name="MoneybirdReportTotals")
-class TotalsOutput(serializers.Serializer):
-    entries = serializers.IntegerField()
-    seconds = serializers.IntegerField(help_text="ended_at - started_at - paused_duration")
-    billable_seconds = serializers.IntegerField()
-    amounts = AmountOutput(
-        many=True, help_text="Per currency; entries without a project or rate count in none."
-    )
-
-
-KEY_HELP = (
-    "project/user/contact: the id as a string, null for entries without one; billable: true or "
-    "false; day and week (its first day): YYYY-MM-DD; month: YYYY-MM; year: YYYY."
+ReportOutput = report_output(
+    "Moneybird",
+    seconds="seconds",
+    seconds_help="ended_at - started_at - paused_duration",
+    billable_seconds="billable_seconds",
+    billable_help=None,
+    contact="contact",
 )
-
-
-@extend_schema_serializer(component_name="MoneybirdReportLeafGroup")
-class LeafGroupOutput(TotalsOutput):
-    key = serializers.JSONField(allow_null=True, help_text=KEY_HELP)
-    name = serializers.CharField(
-        allow_null=True, help_text="The project's, user's or contact's name; null otherwise."
-    )
-
-
-@extend_schema_serializer(component_name="MoneybirdReportGroup")
-class GroupOutput(LeafGroupOutput):
-    groups = LeafGroupOutput(
-        many=True, required=False, help_text="By the second grouping, when there is one."
-    )
-
-
-@extend_schema_serializer(component_name="MoneybirdReport")
-class ReportOutput(serializers.Serializer):
-    totals = TotalsOutput()
-    groups = GroupOutput(many=True, help_text="By the first grouping, sorted by key, null last.")
 
 
 REPORT_PARAMETERS = [
