@@ -8,7 +8,6 @@ from email.utils import format_datetime
 
 import pytest
 import requests
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from administrations.models import Administration, Contact, Project
@@ -52,13 +51,36 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2025, 3, day, hour, minute, tzinfo=AMS).astimezone(UTC)
 
 
+class Clock:
+    """The rate limiter's clock (common.ratelimit counts in fixed windows of wall-clock time),
+    stopped in the middle of a window: a test that happened to straddle two windows would
+    be refused fewer times than it counts on. Only a Sleeps moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_030.0  # 30 s into a minute
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr("common.ratelimit.time", clock)
+    return clock
+
+
 class Sleeps(list):
-    """A sleep that does not wait: it notes the seconds and, as the passing of the rate-limit
-    window would, forgets the counters."""
+    """A sleep that does not wait: it notes the seconds and moves the rate limiter's clock on
+    by them, as waiting would."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
-        cache.clear()
+        self.clock.now += seconds
 
 
 @pytest.fixture
@@ -124,8 +146,8 @@ def target(transactional_db):
 
 
 @pytest.fixture
-def sleeps():
-    return Sleeps()
+def sleeps(clock):
+    return Sleeps(clock)
 
 
 @pytest.fixture
