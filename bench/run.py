@@ -549,11 +549,12 @@ def scenarios(t: dict[str, Any]) -> list[Scenario]:
 
 
 def bulk_scenario(port: int, t: dict[str, Any], headers: dict[str, str], rounds: int) -> list[str]:
-    """100 creates as one bulk request against 100 single creates, on our server only (the twin
-    has no bulk route): wall time per 100 entries, one request after the other, alternating the
-    two ways `rounds` times; and the SQL statements each way runs, counted in process (on
-    PostgreSQL a bulk's entries and events are two COPYs, which Django does not log: the count
-    adds them)."""
+    """100 creates, updates and deletes as one bulk request each against 100 single requests,
+    on our server only (the twin has no bulk route): wall time per 100 entries, one request
+    after the other, alternating the two ways `rounds` times; and the SQL statements each way
+    runs, counted in process (on PostgreSQL a bulk's entries and events are COPYs, which Django
+    does not log: the count adds them). Each round deletes the entries it created, so the
+    measured data set keeps its size (its events grow)."""
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -567,39 +568,95 @@ def bulk_scenario(port: int, t: dict[str, Any], headers: dict[str, str], rounds:
             "description": f"Bench bulk {n}",
         }
 
+    def changes(round_: int) -> dict[str, str]:
+        return {"description": f"Bench bulk, round {round_}"}
+
     bulk_body = json.dumps({"time_entries": [item(n) for n in range(100)]}).encode()
-    singles, bulks, errors = [], [], 0
-    for _ in range(rounds):
+    times: dict[str, list[float]] = {way: [] for way in WAYS}
+    errors = 0
+
+    def timed(way: str, ok: int, requests: list[tuple[str, str, bytes | None]]) -> list[bytes]:
+        """Send the way's requests one after the other, timed; count answers not all `ok`."""
+        nonlocal errors
         started = time.perf_counter()
-        for n in range(100):
-            body = json.dumps({"time_entry": item(n)}).encode()
-            errors += fetch(port, "POST", f"{base}.json", headers, body)[0] != 201
-        singles.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        status, _, content = fetch(port, "POST", f"{base}/bulk.json", headers, bulk_body)
-        bulks.append(time.perf_counter() - started)
-        errors += status != 200 or any(r["status"] != 201 for r in json.loads(content))
+        answers = [fetch(port, method, path, headers, body) for method, path, body in requests]
+        times[way].append(time.perf_counter() - started)
+        for status, _, content in answers:
+            if way.startswith("1 bulk"):
+                errors += status != 200 or any(r["status"] != ok for r in json.loads(content))
+            else:
+                errors += status != ok
+        return [content for _, _, content in answers]
+
+    for round_ in range(rounds):
+        creates = [
+            ("POST", f"{base}.json", json.dumps({"time_entry": item(n)}).encode())
+            for n in range(100)
+        ]
+        singles = [json.loads(c)["id"] for c in timed("100 single creates", 201, creates)]
+        (made,) = timed("1 bulk create of 100", 201, [("POST", f"{base}/bulk.json", bulk_body)])
+        bulked = [r["id"] for r in json.loads(made)]
+        patch = json.dumps({"time_entry": changes(round_)}).encode()
+        timed("100 single updates", 200, [("PATCH", f"{base}/{pk}.json", patch) for pk in singles])
+        bulk_patch = json.dumps({"ids": bulked, "time_entry": changes(round_)}).encode()
+        timed("1 bulk update of 100", 200, [("PATCH", f"{base}/bulk.json", bulk_patch)])
+        timed("100 single deletes", 204, [("DELETE", f"{base}/{pk}.json", None) for pk in singles])
+        every = ",".join(bulked)
+        timed("1 bulk delete of 100", 204, [("DELETE", f"{base}/bulk.json?ids={every}", None)])
     from django.db import connection
 
     client = Client(HTTP_AUTHORIZATION=headers["Authorization"], HTTP_HOST=HOST)
-    counts = []
-    for path, body in (
-        (f"{base}.json", json.dumps({"time_entry": item(0)}).encode()),
-        (f"{base}/bulk.json", bulk_body),
-    ):
+
+    def statements(method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        data = b"" if body is None else json.dumps(body).encode()
         with CaptureQueriesContext(connection) as captured:
-            client.generic("POST", path, body, "application/json")
-        counts.append(len(captured.captured_queries))
-    copies = 2 if connection.vendor == "postgresql" else 0
-    single_ms, bulk_ms = statistics.median(singles) * 1000, statistics.median(bulks) * 1000
-    return [
-        f"| 100 single creates | {fmt(single_ms)} | {fmt(100_000 / single_ms, 0)} | "
-        f"{counts[0] * 100} |",
-        f"| 1 bulk create of 100 | {fmt(bulk_ms)} | {fmt(100_000 / bulk_ms, 0)} | "
-        f"{counts[1] + copies} |",
-        f"\nbulk / single time: {ratio(bulk_ms, single_ms)}; median of {rounds} rounds; "
-        f"failed requests or items: {errors}",
-    ]
+            response = client.generic(method, path, data, "application/json")
+        return len(captured.captured_queries), response.json() if response.content else None
+
+    copy = 1 if connection.vendor == "postgresql" else 0
+    counts: dict[str, int] = {}
+    counts["100 single creates"], single = statements(
+        "POST", f"{base}.json", {"time_entry": item(0)}
+    )
+    counts["1 bulk create of 100"], made = statements(
+        "POST", f"{base}/bulk.json", json.loads(bulk_body)
+    )
+    counts["1 bulk create of 100"] += 2 * copy  # the entries and their events
+    ids = [r["id"] for r in made]
+    counts["100 single updates"], _ = statements(
+        "PATCH", f"{base}/{single['id']}.json", {"time_entry": changes(-1)}
+    )
+    counts["1 bulk update of 100"], _ = statements(
+        "PATCH", f"{base}/bulk.json", {"ids": ids, "time_entry": changes(-1)}
+    )
+    counts["1 bulk update of 100"] += copy  # the events
+    counts["100 single deletes"], _ = statements("DELETE", f"{base}/{single['id']}.json")
+    counts["1 bulk delete of 100"], _ = statements(
+        "DELETE", f"{base}/bulk.json?ids={','.join(ids)}"
+    )
+    counts["1 bulk delete of 100"] += copy  # the events
+    lines = []
+    for way in WAYS:
+        ms = statistics.median(times[way]) * 1000
+        each = 100 if way.startswith("100 single") else 1
+        lines.append(f"| {way} | {fmt(ms)} | {fmt(100_000 / ms, 0)} | {counts[way] * each} |")
+    for kind in ("create", "update", "delete"):
+        single_ms = statistics.median(times[f"100 single {kind}s"])
+        bulk_ms = statistics.median(times[f"1 bulk {kind} of 100"])
+        lines.append(f"\nbulk / single time, {kind}: {ratio(bulk_ms, single_ms)}")
+    lines.append(f"\nmedian of {rounds} rounds; failed requests or items: {errors}")
+    return lines
+
+
+# The bulk scenario's ways, in the order its table lists them.
+WAYS = (
+    "100 single creates",
+    "1 bulk create of 100",
+    "100 single updates",
+    "1 bulk update of 100",
+    "100 single deletes",
+    "1 bulk delete of 100",
+)
 
 
 def shape(value: Any) -> Any:
@@ -827,7 +884,8 @@ def main() -> None:
         "--bulk-rounds",
         type=int,
         default=10,
-        help="rounds of 100 single creates against one bulk create of 100; 0 leaves it out",
+        help="rounds of 100 single creates, updates and deletes against one bulk request of "
+        "100 each; 0 leaves it out",
     )
     options = parser.parse_args()
     if not options.database_url.startswith(("postgres://", "postgresql://")):
@@ -910,7 +968,7 @@ def main() -> None:
     )
     report(measured, memory, pss, served, headline, extra)
     if bulk:
-        print("\nBulk create (ours only; the twin has no bulk route):\n")
+        print("\nBulk writes (ours only; the twin has no bulk route):\n")
         print("| way | ms per 100 entries | entries/s | SQL statements |")
         print("|---|---|---|---|")
         print("\n".join(bulk))

@@ -1,13 +1,17 @@
-"""What the bulk endpoints of both dialects share: reading the ids and the atomic flag, and
-the answer, one result per item in request order: {"index", "id", "status", "data" or
-"error"}, where status and error are what the single request would have answered."""
+"""What the bulk endpoints of both dialects share: reading the items, the ids and the atomic
+flag, and the answer, one result per item in request order: {"index", "id", "status", "data"
+or "error"}, where status and error are what the single request would have answered. A
+dialect's bulk view is a BulkView that says how it renders an entry and a rolled-back item."""
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 
-from common.exceptions import BadRequest, ServiceError
+from common.exceptions import BadRequest, ServiceError, ValidationFailed
 from common.flags import parse_flag
 from common.ids import parse_id
 
@@ -19,6 +23,35 @@ QUERY_IDS_PATTERN = rf"^\s*[^,\s\x00][^,\x00]*(?:,[^,\x00]*){{0,{BULK_MAX - 1}}}
 BULK_ITEMS = {"minItems": 1, "maxItems": BULK_MAX}
 # An item written and then rolled back (atomic=true), or never tried because another failed.
 ROLLED_BACK = 424
+
+# The OpenAPI parameters every bulk endpoint takes.
+ATOMIC = OpenApiParameter(
+    "atomic",
+    bool,
+    description='true: all or nothing (also accepted as `"atomic": true` in the body).',
+)
+QUERY_IDS = OpenApiParameter(
+    "ids",
+    {"type": "string", "pattern": QUERY_IDS_PATTERN},
+    required=True,
+    description=f"Comma-separated ids, at most {BULK_MAX}",
+)
+
+
+def result_fields(output: serializers.Serializer) -> dict[str, serializers.Field]:
+    """The OpenAPI fields of one result, with `output` the dialect's rendering of the entry."""
+    return {
+        "index": serializers.IntegerField(help_text="The item's place in the request, from 0"),
+        "id": serializers.CharField(allow_null=True),
+        "status": serializers.IntegerField(
+            help_text="What the single request would have answered; 424: rolled back because "
+            "another item failed (atomic=true)"
+        ),
+        "data": output,
+        "error": serializers.DictField(
+            required=False, help_text="The single request's error body, when not written"
+        ),
+    }
 
 
 def given_ids(values: Any, *, field: str = "ids") -> list[int | None]:
@@ -47,6 +80,20 @@ def items_of(body: Any, key: str) -> list[Any]:
     if len(items) > BULK_MAX:
         raise BadRequest(f"At most {BULK_MAX} items per request", field=key, code="too_many")
     return items
+
+
+def validated_items(items: Sequence[Any], validate: Callable[[dict[str, Any]], Any]) -> list[Any]:
+    """Each item of a bulk create validated on its own: what `validate` makes of it, or the
+    error it raised (an item that is no JSON object is a 422), which that item answers."""
+    validated: list[Any] = []
+    for item in items:
+        try:
+            if not isinstance(item, dict):
+                raise ValidationFailed.single("base", "invalid", "expected a JSON object")
+            validated.append(validate(item))
+        except ServiceError as exc:
+            validated.append(exc)
+    return validated
 
 
 def atomic_flag(request: Request) -> bool:
@@ -95,3 +142,55 @@ def bulk_results(
             answer.update(status=status, data=rendered.get(pk) if pk is not None else None)
         answers.append(answer)
     return answers
+
+
+class BulkView:
+    """What a dialect's bulk view (an APIView) adds to its base view: run a bulk write with the
+    request's atomic flag and answer with bulk_results. The dialect says how it renders the
+    entries written, the body of an item rolled back, and (if it has its own field names) an
+    item's error, and wraps the results in its envelope."""
+
+    def bulk_rendered(self, ids: list[int]) -> Mapping[int, Any]:
+        """The entries written (by id), rendered as the single request answers them."""
+        raise NotImplementedError
+
+    def bulk_rolled_back(self, failed: int) -> dict[str, Any]:
+        """The error body of an item not written because item `failed` failed (atomic)."""
+        raise NotImplementedError
+
+    def bulk_renamed(self, exc: ServiceError) -> ServiceError:
+        return exc
+
+    def bulk_response(self, results: list[dict[str, Any]]) -> Response:
+        return Response(results)
+
+    def bulk_write(
+        self,
+        write: Callable[..., Any],
+        given: Sequence[int | None],
+        status: int,
+        /,
+        **arguments: Any,
+    ) -> Response:
+        """`write(**arguments, atomic=...)` (a bulk service returning a BulkOutcome), answered
+        per item: `status` and the entry for an item written (nothing for a delete, 204).
+        `given` are the ids the request named (none for a create)."""
+        request: Request = self.request  # type: ignore[attr-defined]
+        outcome = write(**arguments, atomic=atomic_flag(request))
+        written = [result for result in outcome.results if isinstance(result, int)]
+        rendered = (
+            {}
+            if outcome.rolled_back or status == 204 or not written
+            else self.bulk_rendered(written)
+        )
+        return self.bulk_response(
+            bulk_results(
+                self,
+                outcome,
+                given,
+                rendered,
+                status=status,
+                rolled_back=self.bulk_rolled_back,
+                rename=self.bulk_renamed,
+            )
+        )

@@ -144,6 +144,17 @@ def notes_delete_for(*, administration: Administration, entity: Subject) -> int:
     return deleted
 
 
+@transaction.atomic(savepoint=False)  # one statement: nothing to undo on its own
+def notes_delete_for_many(
+    *, administration: Administration, entity_type: str, ids: list[int]
+) -> int:
+    """notes_delete_for for many entities of one type, in one statement."""
+    deleted, _ = Note.objects.filter(
+        administration=administration, subject_type=entity_type, entity_id__in=ids
+    ).delete()
+    return deleted
+
+
 class _NoteSubject:
     """The entity a note hangs off, as events need it (type and id), without loading it."""
 
@@ -158,11 +169,13 @@ def events_record_bulk(
     actor: User | None,
     action: str,
     entries: Iterable[tuple[Any, dict[str, Any] | None]],
+    link: Subject | None = None,
 ) -> int:
-    """event_record for many entities at once (bulk imports): one `action` event per
-    (entity, data) pair, shaped as event_record shapes one, written in one bulk insert inside
-    the caller's transaction. An entity is anything with `entity_type` and `pk`, so a bulk
-    writer need not build model instances. Returns the number of events."""
+    """event_record for many entities at once (bulk writes, imports): one `action` event per
+    (entity, data) pair, each linked to `link` if given, shaped as event_record shapes one,
+    written in one bulk insert inside the caller's transaction. An entity is anything with
+    `entity_type` and `pk`, so a bulk writer need not build model instances. Returns the
+    number of events."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events_record_bulk must run inside the transaction of the change")
     administration_id = administration.pk if administration is not None else None
@@ -175,8 +188,8 @@ def events_record_bulk(
             "action": action,
             "subject_type": entity.entity_type,
             "entity_id": entity.pk,
-            "link_entity_type": None,
-            "link_entity_id": None,
+            "link_entity_type": None if link is None else link.entity_type,
+            "link_entity_id": None if link is None else link.pk,
             "data": data or {},
             # Left out on PostgreSQL, where the column default records the transaction.
             **({} if position is None else {"xact": position}),

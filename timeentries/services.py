@@ -98,10 +98,10 @@ def _validate(
         add("paused_duration", "less_than", "must be less than the duration of the entry")
     if errors:
         raise ValidationFailed(errors)
-    _check_period_lock(administration, started)
+    check_period_lock(administration, started)
 
 
-def _entry_values(
+def entry_values(
     administration: Administration,
     *,
     started_at: datetime | None,
@@ -122,7 +122,7 @@ def _entry_values(
     return values
 
 
-def _check_period_lock(administration: Administration, started_at: datetime | None) -> None:
+def check_period_lock(administration: Administration, started_at: datetime | None) -> None:
     locked = administration.period_locked_until
     if locked and started_at and started_at.astimezone(administration.tz).date() <= locked:
         raise ValidationFailed.single(
@@ -130,7 +130,7 @@ def _check_period_lock(administration: Administration, started_at: datetime | No
         )
 
 
-def _lock_people(administration: Administration, user_ids: Sequence[int]) -> None:
+def lock_people(administration: Administration, user_ids: Sequence[int]) -> None:
     """Lock these people's memberships until the transaction ends (in id order, so that two
     writers never wait on each other crosswise): the writes of one person's entries that check
     for overlaps then run one after the other, and the later one sees the earlier one's entry.
@@ -145,7 +145,7 @@ def _lock_people(administration: Administration, user_ids: Sequence[int]) -> Non
         )
 
 
-def _overlaps_guarded(administration: Administration) -> bool:
+def overlaps_guarded(administration: Administration) -> bool:
     """prevent_overlapping_entries as it stands now, read inside the write's transaction (and
     set on `administration`, which the caller may have read before the transaction began).
 
@@ -186,7 +186,7 @@ def _refuse_overlap(
 ) -> None:
     """With prevent_overlapping_entries on: refuse an entry of this person spanning
     [started_at, ended_at) (a running one up to now) that overlaps another of their entries.
-    The caller has locked the person (_lock_people) before it changed anything it checks."""
+    The caller has locked the person (lock_people) before it changed anything it checks."""
     if not administration.prevent_overlapping_entries:
         return
     other = overlapping_entry_id(
@@ -198,16 +198,21 @@ def _refuse_overlap(
         exclude_id=exclude_id,
     )
     if other is not None:
-        raise ValidationFailed.single("started_at", "overlaps", f"overlaps time entry {other}")
+        raise overlap_error(other)
 
 
-def _not_found(field: str) -> NotFound:
+def overlap_error(other_id: int) -> ValidationFailed:
+    """What a write that would overlap entry `other_id` of the same person is refused with."""
+    return ValidationFailed.single("started_at", "overlaps", f"overlaps time entry {other_id}")
+
+
+def related_not_found(field: str) -> NotFound:
     if field == "sales_invoice":
         return NotFound("sales_invoice_id", INVOICE_NOT_FOUND)
     return NotFound(f"{field}_id")
 
 
-def _resolve_related(
+def resolve_related(
     administration: Administration,
     values: Mapping[str, Any],
     actor: User | None,
@@ -250,7 +255,7 @@ def _resolve_related(
         elif field in wanted:
             resolved[field] = context.found.get(field)
             if resolved[field] is None:
-                raise _not_found(field)
+                raise related_not_found(field)
     return resolved, context
 
 
@@ -276,7 +281,8 @@ def _stop(entry: TimeEntry, *, actor: User | None) -> list[Event]:
     return _apply_changes(entry, {"ended_at": ended}, actor=actor)
 
 
-def _render(value: Any, administration: Administration) -> Any:
+def event_value(value: Any, administration: Administration) -> Any:
+    """A value as an entry's events record it: times in the administration's zone, rows by id."""
     if isinstance(value, datetime):
         return iso_local(value, administration.tz)
     if hasattr(value, "pk"):
@@ -340,22 +346,22 @@ def _save_timer(
     )
 
 
-def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> list[Event]:
-    """Set changed attributes, save them, and record time_entry_updated with [old, new] per
-    field; linking the entry to a (different) invoice also records
-    time_entry_sales_invoice_created. Returns the events recorded. Related rows are compared
-    by id, so the ones the entry pointed at need not be loaded."""
+def entry_diff(
+    entry: TimeEntry, changes: Mapping[str, Any]
+) -> tuple[dict[str, list[Any]], list[str]]:
+    """Set the attributes of `changes` that differ on `entry`, and return the time_entry_updated
+    event's data, [old, new] per field (without updated_at, which the save sets), and the fields
+    to save. Related rows are compared by id (recorded as `<field>_id`), so the ones the entry
+    pointed at need not be loaded."""
     administration = entry.administration
 
     def render(value: Any) -> Any:
-        return _render(value, administration)
+        return event_value(value, administration)
 
     attributes = {f: v for f, v in changes.items() if f not in RELATED_FIELDS}
     diff = apply_diff(entry, attributes, render=render)
     changed = list(diff)
     for field, new in changes.items():
-        # Related rows are compared by id (recorded as `<field>_id`), so the ones the entry
-        # pointed at need not be loaded.
         if field not in RELATED_FIELDS:
             continue
         old = getattr(entry, f"{field}_id")
@@ -363,6 +369,21 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
             diff[f"{field}_id"] = [render_id(old), render(new)]
             setattr(entry, field, new)
             changed.append(field)
+    return diff, changed
+
+
+def invoiced(entry: TimeEntry, diff: Mapping[str, Any]) -> bool:
+    """Whether a change with this `diff` put `entry` on a (different) invoice: Moneybird's "time
+    entry invoiced" is then recorded after time_entry_updated."""
+    return "sales_invoice_id" in diff and entry.sales_invoice_id is not None
+
+
+def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> list[Event]:
+    """Set changed attributes (entry_diff), save them, and record time_entry_updated with
+    [old, new] per field, and time_entry_sales_invoice_created when the entry went on an
+    invoice. Returns the events recorded."""
+    administration = entry.administration
+    diff, changed = entry_diff(entry, changes)
     if not diff:
         return []
     old_updated_at = entry.updated_at
@@ -373,7 +394,10 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
         starts=starts,
         actor=actor,
     )
-    diff["updated_at"] = [render(old_updated_at), render(entry.updated_at)]
+    diff["updated_at"] = [
+        event_value(old_updated_at, administration),
+        event_value(entry.updated_at, administration),
+    ]
     events = [
         event_record(
             administration=administration,
@@ -383,7 +407,7 @@ def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | N
             data=diff,
         )
     ]
-    if "sales_invoice_id" in diff and entry.sales_invoice is not None:
+    if invoiced(entry, diff):
         events.append(_record_invoiced(entry, actor=actor))
     return events
 
@@ -406,6 +430,25 @@ def _lock(entry: TimeEntry, entries: QuerySet | None = None) -> TimeEntry:
     if current is None:
         raise NotFound("id")
     return current
+
+
+def lock_entries(
+    administration: Administration, ids: Collection[int], entries: QuerySet | None = None
+) -> dict[int, TimeEntry]:
+    """_lock for many entries in one statement: those of `ids` among `entries` (by default the
+    administration's), by id, each with its administration read afresh. Locked in id order, so
+    that two bulk writes of overlapping sets of entries never wait on each other crosswise."""
+    if entries is None:
+        entries = TimeEntry.objects.for_administration(administration)
+    if not ids:
+        return {}
+    locked = (
+        entries.select_for_update(no_key=True)
+        .select_related("administration")
+        .filter(pk__in=sorted(ids))
+        .order_by("pk")
+    )
+    return {entry.pk: entry for entry in locked}
 
 
 def _with_details(
@@ -451,14 +494,14 @@ def time_entry_create(
 
     Statements: one read (the related ids, and for a timer the running one), the insert, its
     event(s); stopping another timer adds its lock, update and event."""
-    values = _entry_values(
+    values = entry_values(
         administration,
         started_at=started_at,
         ended_at=ended_at,
         description=description,
         paused_duration=paused_duration,
     )
-    related, context = _resolve_related(
+    related, context = resolve_related(
         administration,
         {
             "user_id": user_id,
@@ -469,9 +512,9 @@ def time_entry_create(
         actor,
         runs=values["ended_at"] is None,
     )
-    guarded = _overlaps_guarded(administration)
+    guarded = overlaps_guarded(administration)
     if guarded:
-        _lock_people(administration, [related["user"].pk])
+        lock_people(administration, [related["user"].pk])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
     if guarded:
         _refuse_overlap(
@@ -501,6 +544,53 @@ def time_entry_create(
     return _with_details(entry, related, context, events)
 
 
+def check_editable(changes: Mapping[str, Any]) -> None:
+    """Refuse `changes` naming a field no client may set (see EDITABLE_FIELDS)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed.single(sorted(unknown)[0], "unknown", "is not a time entry field")
+
+
+def update_values(current: TimeEntry, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's own attributes once `changes` apply to `current` (as read under its lock):
+    trimmed, rounded and checked, with billable when given. The one rule set of updates, one
+    by one or in bulk. Raises ValidationFailed."""
+    administration = current.administration
+    # The entry as it stands may sit in a locked period: then it cannot change at all.
+    check_period_lock(administration, current.started_at)
+    values = {
+        field: changes.get(field, getattr(current, field))
+        for field in ("started_at", "ended_at", "description", "paused_duration")
+    }
+    if "description" in changes:
+        values["description"] = (changes["description"] or "").strip()
+    if "paused_duration" in changes and changes["paused_duration"] is None:
+        values["paused_duration"] = 0
+    _round(values)
+    _validate(administration, values, given=changes)
+    if "billable" in changes and changes["billable"] is not None:
+        values["billable"] = bool(changes["billable"])
+    return values
+
+
+def moves(current: TimeEntry, values: Mapping[str, Any], user_id: int) -> bool:
+    """Whether an update to `values` and person `user_id` changes when or whose `current` is:
+    only such a change can make it overlap another entry."""
+    return (
+        values["started_at"] != current.started_at
+        or values["ended_at"] != current.ended_at
+        or user_id != current.user_id
+    )
+
+
+def starts_running(current: TimeEntry, values: Mapping[str, Any], user_id: int) -> bool:
+    """Whether an update to `values` and person `user_id` makes `current` a running timer of
+    someone it was not one of before (whose other running timer it then stops)."""
+    return values["ended_at"] is None and (
+        current.ended_at is not None or user_id != current.user_id
+    )
+
+
 @transaction.atomic
 def time_entry_update(
     *,
@@ -520,40 +610,20 @@ def time_entry_update(
     Statements: the lock, one read (the related ids given, the entry's related rows, events
     and notes, and the running timer when the entry starts to run), the update, its event(s);
     stopping another timer adds its lock, update and event."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationFailed.single(sorted(unknown)[0], "unknown", "is not a time entry field")
+    check_editable(changes)
     current = _lock(entry, entries)
     if precondition is not None:
         precondition(current)
     administration = current.administration
-    # The entry as it stands may sit in a locked period: then it cannot change at all.
-    _check_period_lock(administration, current.started_at)
-    values = {
-        field: changes.get(field, getattr(current, field))
-        for field in ("started_at", "ended_at", "description", "paused_duration")
-    }
-    if "description" in changes:
-        values["description"] = (changes["description"] or "").strip()
-    if "paused_duration" in changes and changes["paused_duration"] is None:
-        values["paused_duration"] = 0
-    _round(values)
-    _validate(administration, values, given=changes)
-    related, context = _resolve_related(
+    values = update_values(current, changes)
+    related, context = resolve_related(
         administration, changes, actor, entry=current, runs=values["ended_at"] is None
     )
-    if "billable" in changes and changes["billable"] is not None:
-        values["billable"] = bool(changes["billable"])
     user_id = related["user"].pk if "user" in related else current.user_id
-    # Only a change of when or whose can make the entry overlap another.
-    guarded = administration.prevent_overlapping_entries and (
-        values["started_at"] != current.started_at
-        or values["ended_at"] != current.ended_at
-        or user_id != current.user_id
-    )
+    guarded = administration.prevent_overlapping_entries and moves(current, values, user_id)
     if guarded:
-        _lock_people(administration, [user_id])
-    if values["ended_at"] is None and (current.ended_at is not None or user_id != current.user_id):
+        lock_people(administration, [user_id])
+    if starts_running(current, values, user_id):
         _stop_running_timer(
             administration=administration, running_id=context.running_id, actor=actor
         )
@@ -600,7 +670,7 @@ def time_entry_resume(
     if current.ended_at is not None:
         if current.started_at.astimezone(administration.tz).date() != today:
             raise ValidationFailed.single("base", "cannot_resume_timer", "Cannot resume timer")
-        _check_period_lock(administration, current.started_at)
+        check_period_lock(administration, current.started_at)
     context = time_entry_write_context(
         administration,
         ids={},
@@ -611,7 +681,7 @@ def time_entry_resume(
     if current.ended_at is None:
         return _with_details(current, {}, context, [])
     if administration.prevent_overlapping_entries:
-        _lock_people(administration, [current.user_id])
+        lock_people(administration, [current.user_id])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
     _refuse_overlap(
         administration,
@@ -622,6 +692,22 @@ def time_entry_resume(
     )
     events = _apply_changes(current, {"ended_at": None}, actor=actor)
     return _with_details(current, {}, context, events)
+
+
+def destroyed_data(entry: TimeEntry) -> dict[str, Any]:
+    """time_entry_destroyed's data: the entry is gone after it, the event keeps what it was."""
+    tz = entry.administration.tz
+    return {
+        "description": entry.description,
+        "user_id": str(entry.user_id),
+        "started_at": iso_local(entry.started_at, tz),
+        "ended_at": iso_local(entry.ended_at, tz),
+        "contact_id": str(entry.contact_id) if entry.contact_id else None,
+        "project_id": str(entry.project_id) if entry.project_id else None,
+        "sales_invoice_id": str(entry.sales_invoice_id) if entry.sales_invoice_id else None,
+        "billable": entry.billable,
+        "paused_duration": entry.paused_duration,
+    }
 
 
 @transaction.atomic
@@ -636,30 +722,19 @@ def time_entry_delete(
     if precondition is not None:
         precondition(entry)
     administration = entry.administration
-    _check_period_lock(administration, entry.started_at)
+    check_period_lock(administration, entry.started_at)
     event_record(
         administration=administration,
         actor=actor,
         action="time_entry_destroyed",
         entity=entry,
-        # The entry is gone after this; the event keeps what it was.
-        data={
-            "description": entry.description,
-            "user_id": str(entry.user_id),
-            "started_at": iso_local(entry.started_at, administration.tz),
-            "ended_at": iso_local(entry.ended_at, administration.tz),
-            "contact_id": str(entry.contact_id) if entry.contact_id else None,
-            "project_id": str(entry.project_id) if entry.project_id else None,
-            "sales_invoice_id": str(entry.sales_invoice_id) if entry.sales_invoice_id else None,
-            "billable": entry.billable,
-            "paused_duration": entry.paused_duration,
-        },
+        data=destroyed_data(entry),
     )
     notes_delete_for(administration=administration, entity=entry)
     entry.delete()
 
 
-class _EntryRef(NamedTuple):
+class EntryRef(NamedTuple):
     """An inserted entry as events name it, without a model instance."""
 
     pk: int

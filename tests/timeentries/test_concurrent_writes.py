@@ -126,3 +126,46 @@ def test_10_concurrent_timer_starts_all_land_and_one_runs(setup):
     assert sorted(TimeEntry.objects.values_list("description", flat=True)) == sorted(
         f"timer {i}" for i in range(10)
     )
+
+
+def test_concurrent_bulk_patches_in_opposite_orders_land_whole(setup):
+    """Each bulk PATCH locks all its entries in one statement, in id order, whatever order the
+    request lists them in: 8 at once over the same 20 entries never deadlock, and every batch
+    lands whole, so the entries end with one batch's description."""
+    administration, owner, base, headers = setup
+    entries = [make_entry(administration, owner, START + timedelta(hours=n)) for n in range(20)]
+    ids = [str(entry.pk) for entry in entries]
+
+    def patch(session: requests.Session, i: int) -> requests.Response:
+        body = {"ids": ids if i % 2 else ids[::-1], "time_entry": {"description": f"batch {i}"}}
+        return session.patch(f"{base}/time_entries/bulk.json", json=body, headers=headers)
+
+    responses = all_at_once(8, patch)
+    assert [r.status_code for r in responses] == [200] * 8, [r.text[:200] for r in responses]
+    for response in responses:
+        assert [item["status"] for item in response.json()] == [200] * 20
+    assert Event.objects.filter(action="time_entry_updated").count() == 8 * 20
+    assert len(set(TimeEntry.objects.values_list("description", flat=True))) == 1
+
+
+def test_concurrent_bulk_patches_into_one_slot_leave_one_there(setup):
+    """With overlap prevention, 10 bulk PATCHes at once, each moving another entry of one
+    person into the same hour: one lands, the other nine are told what they overlap."""
+    from administrations.services import administration_update
+
+    administration, owner, base, headers = setup
+    administration_update(
+        administration=administration, actor=None, changes={"prevent_overlapping_entries": True}
+    )
+    entries = [make_entry(administration, owner, START + timedelta(hours=n)) for n in range(10)]
+    slot = {"started_at": "2026-03-01T09:00:00Z", "ended_at": "2026-03-01T10:00:00Z"}
+
+    def patch(session: requests.Session, i: int) -> requests.Response:
+        body = {"ids": [str(entries[i].pk)], "time_entry": slot}
+        return session.patch(f"{base}/time_entries/bulk.json", json=body, headers=headers)
+
+    responses = all_at_once(10, patch)
+    assert [r.status_code for r in responses] == [200] * 10
+    statuses = sorted(r.json()[0]["status"] for r in responses)
+    assert statuses == [200] + [422] * 9
+    assert TimeEntry.objects.filter(started_at=datetime(2026, 3, 1, 9, tzinfo=UTC)).count() == 1

@@ -72,7 +72,7 @@ def assert_locks(statement: str) -> None:
 
 INSERT = ["INSERT timeentries_timeentry", "INSERT notes_event"]
 # A create first reads prevent_overlapping_entries under a share lock of the administration row
-# (timeentries.services._overlaps_guarded), so that turning it on cannot slip past the write.
+# (timeentries.services.overlaps_guarded), so that turning it on cannot slip past the write.
 SETTING = "SELECT"
 UPDATE = ["UPDATE timeentries_timeentry", "INSERT notes_event"]
 # A write that starts a timer runs in a savepoint: the one-running-timer index may refuse it

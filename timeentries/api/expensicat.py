@@ -25,19 +25,20 @@ from common.api.expensicat import (
     path_id,
 )
 from common.bulk import (
+    ATOMIC,
     BULK_ITEMS,
-    BULK_MAX,
-    QUERY_IDS_PATTERN,
-    atomic_flag,
-    bulk_results,
+    QUERY_IDS,
+    BulkView,
     given_ids,
     items_of,
     query_ids,
+    result_fields,
+    validated_items,
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.db import Prepared
 from common.errors import expensicat_error_body
-from common.exceptions import NotFound, ServiceError, ValidationFailed
+from common.exceptions import NotFound, ServiceError
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
@@ -437,36 +438,15 @@ def _renamed(exc: ServiceError) -> ServiceError:
         return renamed
 
 
-def _rolled_back(failed: int) -> dict[str, Any]:
-    return expensicat_error_body(
-        "ROLLED_BACK",
-        f"Not written: item {failed} failed and atomic=true asked for all or nothing",
-    )
-
-
 BULK_RESULTS = inline_serializer(
     "ExpensicatTimeEntryBulkResults",
     {
         "data": inline_serializer(
             "ExpensicatTimeEntryBulkResult",
-            {
-                "index": serializers.IntegerField(help_text="The item's place, from 0"),
-                "id": serializers.CharField(allow_null=True),
-                "status": serializers.IntegerField(
-                    help_text="What the single request would have answered; 424: rolled back "
-                    "because another item failed (atomic=true)"
-                ),
-                "data": TimeEntryOutput(required=False, help_text="The entry, when written"),
-                "error": serializers.DictField(
-                    required=False, help_text="The single request's error body"
-                ),
-            },
+            result_fields(TimeEntryOutput(required=False, help_text="The entry, when written")),
             many=True,
         )
     },
-)
-BULK_ATOMIC = OpenApiParameter(
-    "atomic", bool, description='true: all or nothing (or `"atomic": true` in the body).'
 )
 
 
@@ -480,32 +460,47 @@ body_rules(
 )
 
 
-class TimeEntryBulkView(TimeEntryView):
+class TimeEntryBulkView(BulkView, TimeEntryView):
     """Up to 100 time entries in one request, each audited as its single write is."""
 
-    def answer(self, outcome: Any, ids: list[int | None], status: int) -> Response:
-        written = [r for r in outcome.results if isinstance(r, int)]
-        rendered = {}
-        if written and status != 204 and not outcome.rolled_back:
-            now = timezone.now()
-            queryset = self.visible().select_related(*RELATED).filter(pk__in=written)
-            rendered = {e.pk: render_time_entry(e, now=now) for e in queryset}
-        results = bulk_results(
-            self,
-            outcome,
-            ids,
-            rendered,
-            status=status,
-            rolled_back=_rolled_back,
-            rename=_renamed,
+    def bulk_rendered(self, ids: list[int]) -> dict[int, Any]:
+        now = timezone.now()
+        queryset = self.visible().select_related(*RELATED).filter(pk__in=ids)
+        return {entry.pk: render_time_entry(entry, now=now) for entry in queryset}
+
+    def bulk_rolled_back(self, failed: int) -> dict[str, Any]:
+        return expensicat_error_body(
+            "ROLLED_BACK",
+            f"Not written: item {failed} failed and atomic=true asked for all or nothing",
         )
+
+    def bulk_renamed(self, exc: ServiceError) -> ServiceError:
+        """An item's error with this dialect's field names, as the single request reports it."""
+        try:
+            with fields_renamed(FIELD_NAMES):
+                raise exc
+        except ServiceError as renamed:
+            return renamed
+
+    def bulk_response(self, results: list[dict[str, Any]]) -> Response:
         return self.data(results)
+
+    def item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """One item of a bulk create, validated as the body of a single create."""
+        with fields_renamed(FIELD_NAMES):
+            data = validate_input(
+                TimeEntryCreateInput, item, context={"time_zone": self.administration.tz}
+            )
+        return {
+            "user_id": self.request.user.pk,
+            **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
+        }
 
     @extend_schema(
         operation_id="expensicat_time_entries_bulk_create",
         summary="Create up to 100 time entries",
         description="`items`: each the body of a single create.",
-        parameters=[BULK_ATOMIC],
+        parameters=[ATOMIC],
         request=inline_serializer(
             "ExpensicatTimeEntryBulkCreate",
             {
@@ -516,35 +511,20 @@ class TimeEntryBulkView(TimeEntryView):
         responses=expensicat_responses({200: BULK_RESULTS}),
     )
     def post(self, request: Request) -> Response:
-        items: list[Any] = []
-        for item in items_of(self.body(request), "items"):
-            try:
-                if not isinstance(item, dict):
-                    raise ValidationFailed.single("base", "invalid", "expected a JSON object")
-                with fields_renamed(FIELD_NAMES):
-                    data = validate_input(
-                        TimeEntryCreateInput, item, context={"time_zone": self.administration.tz}
-                    )
-                items.append(
-                    {
-                        "user_id": request.user.pk,
-                        **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
-                    }
-                )
-            except ServiceError as exc:
-                items.append(exc)
-        outcome = bulk.time_entries_create_bulk(
+        items = validated_items(items_of(self.body(request), "items"), self.item)
+        return self.bulk_write(
+            bulk.time_entries_create_bulk,
+            [],
+            201,
             administration=self.administration,
             actor=request.user,
             items=items,
-            atomic=atomic_flag(request),
         )
-        return self.answer(outcome, [], 201)
 
     @extend_schema(
         operation_id="expensicat_time_entries_bulk_update",
         summary="Change up to 100 time entries alike",
-        parameters=[BULK_ATOMIC],
+        parameters=[ATOMIC],
         request=inline_serializer(
             "ExpensicatTimeEntryBulkUpdate",
             {
@@ -565,40 +545,34 @@ class TimeEntryBulkView(TimeEntryView):
                 partial=True,
                 context={"time_zone": self.administration.tz},
             )
-        outcome = bulk.time_entries_update_bulk(
+        return self.bulk_write(
+            bulk.time_entries_update_bulk,
+            ids,
+            200,
             administration=self.administration,
             actor=request.user,
             ids=ids,
             changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
             entries=self.changeable(),
-            atomic=atomic_flag(request),
         )
-        return self.answer(outcome, ids, 200)
 
     @extend_schema(
         operation_id="expensicat_time_entries_bulk_destroy",
         summary="Delete up to 100 time entries",
-        parameters=[
-            OpenApiParameter(
-                "ids",
-                {"type": "string", "pattern": QUERY_IDS_PATTERN},
-                required=True,
-                description=f"Comma-separated ids, at most {BULK_MAX}",
-            ),
-            BULK_ATOMIC,
-        ],
+        parameters=[QUERY_IDS, ATOMIC],
         responses=expensicat_responses({200: BULK_RESULTS}),
     )
     def delete(self, request: Request) -> Response:
         ids = query_ids(request)
-        outcome = bulk.time_entries_delete_bulk(
+        return self.bulk_write(
+            bulk.time_entries_delete_bulk,
+            ids,
+            204,
             administration=self.administration,
             actor=request.user,
             ids=ids,
             entries=self.changeable(),
-            atomic=atomic_flag(request),
         )
-        return self.answer(outcome, ids, 204)
 
 
 urlpatterns = [

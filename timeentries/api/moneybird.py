@@ -23,17 +23,18 @@ from administrations.models import Administration, Project
 from common.api import IdField, TimestampField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.bulk import (
+    ATOMIC,
     BULK_ITEMS,
-    BULK_MAX,
-    QUERY_IDS_PATTERN,
-    atomic_flag,
-    bulk_results,
+    QUERY_IDS,
+    BulkView,
     given_ids,
     items_of,
     query_ids,
+    result_fields,
+    validated_items,
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged, version_tag
-from common.exceptions import NotFound, ScopeMissing, ServiceError, ValidationFailed
+from common.exceptions import NotFound, ScopeMissing
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
@@ -525,33 +526,10 @@ class TimeEntrySynchronizationView(MoneybirdView):
         return Response([render_time_entry_row(row, sales_invoices=shown) for row in rows])
 
 
-def _rolled_back(failed: int) -> dict[str, Any]:
-    return {
-        "error": f"Not written: item {failed} failed and atomic=true asked for all or nothing",
-        "symbolic": {"atomic": "rolled_back"},
-    }
-
-
 BULK_RESULT = inline_serializer(
     "MoneybirdTimeEntryBulkResult",
-    {
-        "index": serializers.IntegerField(help_text="The item's place in the request, from 0"),
-        "id": serializers.CharField(allow_null=True),
-        "status": serializers.IntegerField(
-            help_text="What the single request would have answered; 424: rolled back because "
-            "another item failed (atomic=true)"
-        ),
-        "data": TimeEntryOutput(required=False, help_text="The entry, when written"),
-        "error": serializers.DictField(
-            required=False, help_text="The single request's error body, when not written"
-        ),
-    },
+    result_fields(TimeEntryOutput(required=False, help_text="The entry, when written")),
     many=True,
-)
-ATOMIC = OpenApiParameter(
-    "atomic",
-    bool,
-    description='true: all or nothing (also accepted as `"atomic": true` in the body).',
 )
 
 
@@ -567,25 +545,28 @@ body_rules(
 )
 
 
-class TimeEntryBulkView(MoneybirdView):
+class TimeEntryBulkView(BulkView, MoneybirdView):
     """Up to 100 time entries in one request; every item is audited as its single write is."""
 
     required_scopes = ("time_entries",)
 
-    def answer(self, outcome: Any, ids: list[int | None], status: int) -> Response:
-        written = [r for r in outcome.results if isinstance(r, int)]
-        rows = (
-            {}
-            if outcome.rolled_back or status == 204 or not written
-            else {row["id"]: row for row in time_entry_rows(self.administration, written)}
-        )
+    def bulk_rendered(self, ids: list[int]) -> dict[int, Any]:
         shown = shows_sales_invoices(self.request)
-        rendered = {
-            pk: render_time_entry_row(row, sales_invoices=shown) for pk, row in rows.items()
+        rows = time_entry_rows(self.administration, ids)
+        return {row["id"]: render_time_entry_row(row, sales_invoices=shown) for row in rows}
+
+    def bulk_rolled_back(self, failed: int) -> dict[str, Any]:
+        return {
+            "error": f"Not written: item {failed} failed and atomic=true asked for all or nothing",
+            "symbolic": {"atomic": "rolled_back"},
         }
-        return Response(
-            bulk_results(self, outcome, ids, rendered, status=status, rolled_back=_rolled_back)
-        )
+
+    def item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """One item of a bulk create, validated as the body of a single create."""
+        data = validate_input(TimeEntryInput, item, context={"time_zone": self.administration.tz})
+        if "sales_invoice_id" in data and not shows_sales_invoices(self.request):
+            raise ScopeMissing("sales_invoices")
+        return data
 
     @extend_schema(
         operation_id="moneybird_time_entries_bulk_create",
@@ -603,26 +584,15 @@ class TimeEntryBulkView(MoneybirdView):
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
     )
     def post(self, request: Request, administration_id: str) -> Response:
-        items: list[Any] = []
-        for item in items_of(request.data, "time_entries"):
-            try:
-                if not isinstance(item, dict):
-                    raise ValidationFailed.single("base", "invalid", "expected a JSON object")
-                data = validate_input(
-                    TimeEntryInput, item, context={"time_zone": self.administration.tz}
-                )
-                if "sales_invoice_id" in data and not shows_sales_invoices(request):
-                    raise ScopeMissing("sales_invoices")
-                items.append(data)
-            except ServiceError as exc:
-                items.append(exc)
-        outcome = bulk.time_entries_create_bulk(
+        items = validated_items(items_of(request.data, "time_entries"), self.item)
+        return self.bulk_write(
+            bulk.time_entries_create_bulk,
+            [],
+            201,
             administration=self.administration,
             actor=request.user,
             items=items,
-            atomic=atomic_flag(request),
         )
-        return self.answer(outcome, [], 201)
 
     @extend_schema(
         operation_id="moneybird_time_entries_bulk_update",
@@ -641,38 +611,32 @@ class TimeEntryBulkView(MoneybirdView):
     def patch(self, request: Request, administration_id: str) -> Response:
         ids = given_ids(request.data.get("ids") if isinstance(request.data, dict) else None)
         changes = time_entry_input(self, request, partial=True)
-        outcome = bulk.time_entries_update_bulk(
+        return self.bulk_write(
+            bulk.time_entries_update_bulk,
+            ids,
+            200,
             administration=self.administration,
             actor=request.user,
             ids=ids,
             changes=changes,
-            atomic=atomic_flag(request),
         )
-        return self.answer(outcome, ids, 200)
 
     @extend_schema(
         operation_id="moneybird_time_entries_bulk_destroy",
         summary="Delete up to 100 time entries",
-        parameters=[
-            OpenApiParameter(
-                "ids",
-                {"type": "string", "pattern": QUERY_IDS_PATTERN},
-                required=True,
-                description=f"Comma-separated ids, at most {BULK_MAX}",
-            ),
-            ATOMIC,
-        ],
+        parameters=[QUERY_IDS, ATOMIC],
         responses=moneybird_responses({200: BULK_RESULT}, 400, 404),
     )
     def delete(self, request: Request, administration_id: str) -> Response:
         ids = query_ids(request)
-        outcome = bulk.time_entries_delete_bulk(
+        return self.bulk_write(
+            bulk.time_entries_delete_bulk,
+            ids,
+            204,
             administration=self.administration,
             actor=request.user,
             ids=ids,
-            atomic=atomic_flag(request),
         )
-        return self.answer(outcome, ids, 204)
 
 
 ENTRY_ID_OF_NOTE = id_parameter("time_entry_id", "time entry")

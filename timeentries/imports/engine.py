@@ -21,7 +21,7 @@ from notes.services import events_record_bulk
 from timeentries.imports.rows import ImportRow, RowError
 from timeentries.models import TimeEntry
 from timeentries.selectors import imported_keys, person_entries_between
-from timeentries.services import _entry_values, _EntryRef, _lock_people, _overlaps_guarded
+from timeentries.services import EntryRef, entry_values, lock_people, overlaps_guarded
 
 # --- imports ---------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ def _import_values(administration: Administration, row: ImportRow) -> dict[str, 
     errors: dict[str, list[FieldError]] = {}
     values: dict[str, Any] = {}
     try:
-        values = _entry_values(
+        values = entry_values(
             administration,
             started_at=row.started_at,
             ended_at=row.ended_at,
@@ -301,7 +301,7 @@ def time_entries_import_batch(
         with nullcontext() if dry_run else transaction.atomic():
             resolver.run([row for row, _ in valid])
             fresh = _import_fresh_rows(administration, resolver, valid, source, result)
-            if _overlaps_guarded(administration):
+            if overlaps_guarded(administration):
                 column = valid[0][0].column("started_at") if valid else "started_at"
                 fresh = _import_refuse_overlaps(
                     administration, fresh, result, column=column, lock=not dry_run
@@ -369,12 +369,12 @@ def _import_refuse_overlaps(
 ) -> list[tuple[int, dict[str, Any]]]:
     """The rows of `fresh` that overlap neither an entry of their person nor an earlier row of
     the batch; the others are rejected naming what they overlap. One query for the batch,
-    after locking its people (see _lock_people)."""
+    after locking its people (see lock_people)."""
     if not fresh:
         return fresh
     people = {values["user_id"] for _, values in fresh if values["user_id"] != WOULD_CREATE}
     if lock:
-        _lock_people(administration, sorted(people))
+        lock_people(administration, sorted(people))
     now = timezone.now()
     taken: dict[int, list[tuple[datetime, datetime, str]]] = {}
     if people:
@@ -420,7 +420,7 @@ def _import_write(
         actor=actor,
         action="time_entry_created",
         entries=(
-            (_EntryRef(values["id"]), {"import": {"source": source, "file": file, "row": number}})
+            (EntryRef(values["id"]), {"import": {"source": source, "file": file, "row": number}})
             for number, values in fresh
         ),
     )
