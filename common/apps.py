@@ -36,7 +36,3 @@ class CommonConfig(AppConfig):
         from oauth2_provider.models import get_application_model
 
         get_application_model().get_allowed_schemes = allowed_redirect_schemes
-        # After every app's admin module registered its models (the admin's own ready()).
-        from common.admin import tuck_away_internals
-
-        tuck_away_internals()
