@@ -11,9 +11,12 @@ http.cookiejar) ~3.5 MiB. `rest_framework.compat` is made to see them as absent 
 imported, and only it: every other import of them, earlier or later, is unaffected.
 
 django-oauth-toolkit's models and utils import `jwcrypto.jwk`, and with it most of
-`cryptography` (~3 MiB), for OpenID Connect keys that only its own views and its OAuth2 validator
-ever use. `jwcrypto.jwk` is loaded on the first use of one of its attributes instead, as if it had
-been imported then.
+`cryptography` (~3 MiB, and its large compiled extension), for OpenID Connect keys that only its
+own views and its OAuth2 validator ever use; and its models take one exception class from
+oauthlib's `oauth2.rfc6749`, whose parent packages import all of OAuth2 (clients, endpoints,
+grant types, device flow: ~0.8 MiB). Those modules (DEFERRED) run on the first use of one of
+their attributes instead, as if they had been imported then; a package's submodules import as
+usual without running it.
 """
 
 import importlib.abc
@@ -24,7 +27,7 @@ from types import ModuleType
 
 COMPAT = "rest_framework.compat"
 HIDDEN_FROM_COMPAT = ("requests", "yaml", "pygments")
-DEFERRED = frozenset({"jwcrypto.jwk"})
+DEFERRED = frozenset({"jwcrypto.jwk", "oauthlib.oauth2", "oauthlib.oauth2.rfc6749.endpoints"})
 
 
 class _CompatLoader(importlib.abc.Loader):

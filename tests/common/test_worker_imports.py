@@ -36,6 +36,9 @@ NOT_FOR_THE_API = [
     "common.signin",
     "oauth2_provider.views",
     "oauth2_provider.oauth2_validators",
+    "oauthlib.oauth2.rfc6749.grant_types",
+    "oauthlib.oauth2.rfc6749.endpoints.pre_configured",
+    "oauthlib.oauth2.rfc8628",
     "rest_framework_simplejwt",
     "common.apidocs",
     "drf_spectacular.views",
@@ -153,3 +156,4 @@ def test_a_worker_that_served_the_api_has_not_imported_the_rest(administration, 
     # Proof that the check sees them when they are there.
     for module in ("config.urls_admin", "timeentries.admin", "common.signin", "common.apidocs"):
         assert module in result["after_pages"]
+    assert "oauthlib.oauth2.rfc6749.grant_types" in result["after_pages"]
