@@ -27,6 +27,14 @@ def when_ready(server) -> None:
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 - importing the URLconf imports every API view
+    # The cache (the rate limiter's counters): Django's Redis backend builds its client, and
+    # imports redis-py (~4 MiB), on first use; built here, every worker shares it instead of
+    # importing it on its first request. It opens no connection (redis-py's pools are made per
+    # process, on the first command).
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        getattr(cache, "_cache", None)
     gc.freeze()
 
 
