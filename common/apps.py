@@ -48,8 +48,4 @@ class CommonConfig(AppConfig):
         from oauth2_provider.models import get_application_model
 
         get_application_model().get_allowed_schemes = allowed_redirect_schemes
-        # After every app's admin module registered its models (the admin's own ready()).
-        from common.admin import tuck_away_internals
-
-        tuck_away_internals()
         connection_created.connect(sqlite_variable_limit, dispatch_uid="sqlite_variable_limit")

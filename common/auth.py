@@ -13,11 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from oauth2_provider.contrib.rest_framework import OAuth2Authentication as DotOAuth2Authentication
 from rest_framework import authentication, exceptions, permissions
-from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
-from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
 # --- the scope vocabulary -----------------------------------------------------------------------
 
@@ -162,6 +158,14 @@ class JWTAuthentication(BearerAuthentication):
     kind = "jwt"
 
     def authenticate_bearer(self, request, secret: str):
+        # Imported here, not above: a server worker that only ever sees API tokens never loads
+        # simplejwt (README "Performance", worker memory).
+        from rest_framework_simplejwt.authentication import (
+            JWTAuthentication as SimpleJWTAuthentication,
+        )
+        from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+        from rest_framework_simplejwt.tokens import AccessToken
+
         try:
             token = AccessToken(secret)  # type: ignore[arg-type]  # takes the encoded str too
             user = SimpleJWTAuthentication().get_user(token)
@@ -187,6 +191,11 @@ class OAuth2Authentication(BearerAuthentication):
     kind = "oauth"
 
     def authenticate_bearer(self, request, secret: str):
+        # Imported here for the same reason: oauthlib's server and endpoints load with it.
+        from oauth2_provider.contrib.rest_framework import (
+            OAuth2Authentication as DotOAuth2Authentication,
+        )
+
         authenticated = DotOAuth2Authentication().authenticate(request)
         if authenticated is None:
             raise exceptions.AuthenticationFailed(INVALID)

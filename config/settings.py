@@ -11,6 +11,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from common.limits import REQUEST_BODY_MAX_BYTES
 from config.env import env_bool, env_int, env_list, env_str
+from config.lean import install as install_lean_imports
+
+# Before any app loads: requests, PyYAML and Pygments stay out of DRF, and cryptography waits for
+# the first OpenID Connect key (config/lean.py).
+install_lean_imports()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,7 +48,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", BEHIND_TLS_PROXY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, its modules discovered on first use (config/apps.py).
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

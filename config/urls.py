@@ -1,6 +1,6 @@
-from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import include, path
+from django.urls import URLResolver, include, path
+from django.urls.resolvers import RoutePattern
 from django.views.defaults import server_error
 
 from common.errors import INTERNAL_ERROR_MESSAGE, expensicat_error_body
@@ -29,19 +29,33 @@ def api_server_error(request: HttpRequest) -> HttpResponse:
     return server_error(request)
 
 
+def lazy_include(module: str, prefix: str = "", namespace: str | None = None) -> URLResolver:
+    """include(module), but imported when a request's path first reaches it (or a reverse() or
+    a system check needs its patterns), not when this URLconf loads: a server worker that only
+    answers the API never imports the admin, sign-in and OAuth2, or the OpenAPI views (README
+    "Performance", worker memory). Django's URLResolver imports a module given by name lazily;
+    include() would import it now."""
+    return URLResolver(
+        RoutePattern(prefix, is_endpoint=False), module, app_name=namespace, namespace=namespace
+    )
+
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("", include("common.signin")),
+    # admin.site.urls, with the admin's modules discovered on first use (config/apps.py).
+    lazy_include("config.urls_admin", "admin/", namespace="admin"),
     path("", include("timeentries.api.moneybird_reports")),
     path("", include("timeentries.api.moneybird")),
     path("", include("administrations.api.moneybird")),
     path("", include("timeentries.api.expensicat")),
     path("", include("timeentries.api.expensicat_reports")),
     path("", include("administrations.api.expensicat")),
-    path("", include("common.apidocs")),
     path("", include("notes.api.moneybird_events")),
     path("", include("notes.api.expensicat")),
     path("", include("webhooks.api.moneybird")),
+    # Last, so that resolving an API path never reaches (and imports) them; no path of theirs
+    # is one an API URLconf above answers, so the order changes no answer.
+    lazy_include("common.signin"),  # /auth/, /api/auth/, /oauth/
+    lazy_include("common.apidocs"),  # /, /api/schema/, /api/docs/, /api/redoc/
 ]
 
 handler404 = "config.urls.api_not_found"

@@ -5,15 +5,19 @@ made to the checked address itself (the URL's host goes into the Host header, th
 certificate check), so a DNS answer that changes between the check and the connect (rebinding)
 can't point the push at an internal address. Redirects are never followed."""
 
+import functools
 import ipaddress
 import socket
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
+
+if TYPE_CHECKING:
+    import requests
+    from requests.adapters import HTTPAdapter
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -104,24 +108,38 @@ def resolve(url: str, *, allow_private: bool | None = None) -> Target:
     return Target(url=url, scheme=parts.scheme, host=host, port=port, address=addresses[0])
 
 
-class _PinnedHostAdapter(HTTPAdapter):
-    """Connects to the pinned address while TLS speaks to (SNI) and verifies the named host."""
+# requests is imported by the functions that push, not above: the API's workers only check
+# URLs (resolve), and requests with urllib3 is ~3.5 MiB of memory (README "Performance").
 
-    def __init__(self, hostname: str):
-        self._hostname = hostname
-        super().__init__(max_retries=0, pool_maxsize=4)
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        pool_kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+@functools.cache
+def _pinned_host_adapter() -> type["HTTPAdapter"]:
+    from requests.adapters import HTTPAdapter
+
+    class _PinnedHostAdapter(HTTPAdapter):
+        """Connects to the pinned address while TLS speaks to (SNI) and verifies the named
+        host."""
+
+        def __init__(self, hostname: str):
+            self._hostname = hostname
+            super().__init__(max_retries=0, pool_maxsize=4)
+
+        def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+            pool_kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
+            super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    return _PinnedHostAdapter
 
 
 _sessions = threading.local()
 
 
-def _session(target: Target) -> requests.Session:
+def _session(target: Target) -> "requests.Session":
     """One keep-alive session per (thread, host, address): a busy receiver is not reconnected to
     for every push."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
     cache = getattr(_sessions, "by_target", None)
     if cache is None:
         cache = _sessions.by_target = {}
@@ -130,7 +148,7 @@ def _session(target: Target) -> requests.Session:
     if session is None:
         session = requests.Session()
         session.trust_env = False  # no proxies from the environment: they'd bypass the check
-        session.mount("https://", _PinnedHostAdapter(target.host))
+        session.mount("https://", _pinned_host_adapter()(target.host))
         session.mount("http://", HTTPAdapter(max_retries=0, pool_maxsize=4))
         cache[key] = session
     return session
@@ -145,6 +163,8 @@ class Answer:
 
 def post(target: Target, body: bytes, headers: dict[str, str]) -> Answer:
     """POST `body` to the checked address of `target`; never raises for the receiver's faults."""
+    import requests
+
     timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     try:
         response = _session(target).post(

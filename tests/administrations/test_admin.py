@@ -11,6 +11,7 @@ from django.contrib.admin.models import LogEntry
 from administrations import services
 from administrations.models import Administration, ApiToken, Contact, Membership, Project, User
 from common.auth import hash_token
+from config.apps import discover_admin
 from notes.models import Event
 from tests.factories import (
     AdministrationFactory,
@@ -23,6 +24,9 @@ from tests.factories import (
 )
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# The admin finds its modules on first use (config/apps.py); this module reads its registry
+# before any request, to parametrize over it.
+discover_admin()
 OUR_APPS = ("administrations", "notes", "timeentries")
 
 
