@@ -2,6 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from django.http import HttpResponse
 from rest_framework.renderers import BaseRenderer
 
 
@@ -22,3 +23,9 @@ class JSONRenderer(BaseRenderer):
         if data is None:
             return b""
         return orjson.dumps(data, default=_default)
+
+
+def json_response(body: bytes, *, status: int = 200) -> HttpResponse:
+    """A response whose body is already JSON (orjson.dumps of what JSONRenderer would render),
+    with the headers JSONRenderer's gives: the hot reads skip building the data twice."""
+    return HttpResponse(body, status=status, content_type=JSONRenderer.media_type)
