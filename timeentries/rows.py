@@ -18,10 +18,11 @@ rather than guessed at.
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, QuerySet
 
 from administrations.models import Contact, Project, User
@@ -156,9 +157,16 @@ class ShapeRefused(ValueError):
     """A queryset whose WHERE needs more than the entries' own table."""
 
 
-def where_of(queryset: QuerySet, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list[Any]]:
-    """The WHERE clause of `queryset` (of TimeEntry, filtered on its own columns only) as SQL
-    over the unaliased entries table, and its values."""
+class Where(NamedTuple):
+    """A list's WHERE clause over the unaliased entries table, and its values."""
+
+    sql: str
+    params: list[Any]
+
+
+def where_of(queryset: QuerySet, using: str = DEFAULT_DB_ALIAS) -> Where:
+    """The WHERE clause of `queryset` (of TimeEntry, filtered on its own columns only): its
+    text is the shape of a list's statements, its values their parameters."""
     query = queryset.query
     if query.model is not TimeEntry:
         raise ShapeRefused("not a queryset of time entries")
@@ -169,7 +177,7 @@ def where_of(queryset: QuerySet, using: str = DEFAULT_DB_ALIAS) -> tuple[str, li
         raise ShapeRefused(f"the filter joins {joined}")
     compiler = query.get_compiler(using=using)
     sql, params = compiler.compile(query.where)
-    return sql or "1 = 1", list(params)
+    return Where(sql or "1 = 1", list(params))
 
 
 def _entry_order(sql: _Sql, alias: str) -> str:
@@ -389,42 +397,75 @@ def _one_entry_where(sql: _Sql, shape: str) -> str:
 
 
 def _fetch(using: str, sql: str, params: Sequence[Any]) -> list[tuple]:
-    with connections[using].cursor() as cursor:
+    with _cursor(using) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _cursor(using: str) -> Any:
+    """A cursor for the statements here. On PostgreSQL one that binds values on the server
+    (Django's cursors interpolate them into the text on the client): the text is then the same
+    for every request of a shape, and psycopg prepares it on the connection after a few
+    executions (prepare_threshold), so PostgreSQL no longer parses and plans each one. Wrapped
+    as Django wraps its own, so statement logging and error translation still apply."""
+    wrapper = connections[using]
+    if wrapper.vendor != "postgresql":
+        return wrapper.cursor()
+    import psycopg  # loaded already with the PostgreSQL backend; SQLite never needs it
+
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    with wrapper.wrap_database_errors:
+        raw = psycopg.Cursor(wrapper.connection)
+        wrapper.validate_thread_sharing()
+        if wrapper.queries_logged:
+            return _LoggedCursor(raw, wrapper)
+        return CursorWrapper(raw, wrapper)
+
+
+class _LoggedCursor(CursorDebugWrapper):
+    """Logs a statement with its values in the text, as Django's own cursors do (a server-side
+    binding cursor's last query has $1 placeholders instead), so that what a test or the bench
+    captures can be read and explained."""
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        import psycopg
+
+        shown = psycopg.ClientCursor(self.cursor.connection).mogrify(sql, params)
+        with self.debug_sql(shown, params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 # --- Moneybird ---------------------------------------------------------------------------------
 
 
-def moneybird_count(queryset: QuerySet, *, limit: int, using: str = DEFAULT_DB_ALIAS) -> int:
-    """How many entries `queryset` has, counted up to `limit` (common.pagination.count_limit)."""
-    where, params = where_of(queryset, using)
+def moneybird_count(where: Where, *, limit: int, using: str = DEFAULT_DB_ALIAS) -> int:
+    """How many entries match `where`, counted up to `limit` (common.pagination.count_limit)."""
     sql = STATEMENTS.get(
         using,
         "moneybird_count",
-        where,
+        where.sql,
         lambda sql, where: (
             f"SELECT COUNT(*) FROM (SELECT 1 FROM {sql.table(TimeEntry)} WHERE {where} "
             "LIMIT %s) counted"
         ),
     )
-    ((rows,),) = _fetch(using, sql, [*params, limit])
+    ((rows,),) = _fetch(using, sql, [*where.params, limit])
     return rows
 
 
 def moneybird_page(
-    queryset: QuerySet, *, offset: int, limit: int, using: str = DEFAULT_DB_ALIAS
+    where: Where, *, offset: int, limit: int, using: str = DEFAULT_DB_ALIAS
 ) -> list[tuple]:
-    """One page of `queryset` in list order, as rows for render_moneybird."""
-    where, params = where_of(queryset, using)
+    """One page of the entries that match `where`, in list order, as rows for
+    render_moneybird."""
     sql = STATEMENTS.get(
         using,
         "moneybird_page",
-        where,
+        where.sql,
         lambda sql, where: _moneybird_select(sql, _page_source(sql, where, "LIMIT %s OFFSET %s")),
     )
-    return _fetch(using, sql, [*params, limit, offset])
+    return _fetch(using, sql, [*where.params, limit, offset])
 
 
 def moneybird_entry(
@@ -517,19 +558,16 @@ def render_moneybird(row: tuple, *, sales_invoices: bool) -> dict[str, Any]:
 # --- Expensicat --------------------------------------------------------------------------------
 
 
-def expensicat_page(
-    queryset: QuerySet, *, limit: int, using: str = DEFAULT_DB_ALIAS
-) -> list[tuple]:
-    """Up to `limit` entries of `queryset` (the keyset predicate already in its WHERE) in list
-    order, as rows for render_expensicat."""
-    where, params = where_of(queryset, using)
+def expensicat_page(where: Where, *, limit: int, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """Up to `limit` entries that match `where` (the keyset predicate included) in list order,
+    as rows for render_expensicat."""
     sql = STATEMENTS.get(
         using,
         "expensicat_page",
-        where,
+        where.sql,
         lambda sql, where: _expensicat_select(sql, _page_source(sql, where, "LIMIT %s")),
     )
-    return _fetch(using, sql, [*params, limit])
+    return _fetch(using, sql, [*where.params, limit])
 
 
 def expensicat_entry(

@@ -288,7 +288,8 @@ class TimeEntryListView(TimeEntryView):
             user=request.user,
             sees_everyone=self.sees_everyone,
         )
-        found = rows.expensicat_page(KEYSET.narrowed(filterset.qs, page), limit=page.limit + 1)
+        where = rows.where_of(KEYSET.narrowed(filterset.qs, page))
+        found = rows.expensicat_page(where, limit=page.limit + 1)
         next_cursor = None
         if len(found) > page.limit:
             del found[page.limit :]

@@ -357,11 +357,11 @@ class TimeEntryListView(MoneybirdView):
     def get(self, request: Request, administration_id: str) -> HttpResponse:
         page = page_from_request(request)
         filterset, queryset = listed_entries(request, self.administration)
-        limit = count_limit(page)
-        counted = rows.moneybird_count(queryset, limit=limit)
+        where, limit = rows.where_of(queryset), count_limit(page)
+        counted = rows.moneybird_count(where, limit=limit)
         if counted == 0:
             filterset.check_references()
-        found = rows.moneybird_page(queryset, offset=page.offset, limit=page.size)
+        found = rows.moneybird_page(where, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)
         body = orjson.dumps([rows.render_moneybird(row, sales_invoices=shown) for row in found])
         return paged_response(request, page, body, total=Total(counted, exact=counted < limit))
