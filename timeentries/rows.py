@@ -22,10 +22,10 @@ from typing import Any, NamedTuple
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, QuerySet
 
 from administrations.models import Contact, Project, User
+from common.db import server_cursor
 from invoices.models import SalesInvoice
 from notes.models import Event, Note
 from timeentries.models import TimeEntry
@@ -397,43 +397,9 @@ def _one_entry_where(sql: _Sql, shape: str) -> str:
 
 
 def _fetch(using: str, sql: str, params: Sequence[Any]) -> list[tuple]:
-    with _cursor(using) as cursor:
+    with server_cursor(using) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _cursor(using: str) -> Any:
-    """A cursor for the statements here. On PostgreSQL one that binds values on the server
-    (Django's cursors interpolate them into the text on the client): the text is then the same
-    for every request of a shape, and psycopg prepares it on the connection after a few
-    executions (prepare_threshold), so PostgreSQL no longer parses and plans each one. Wrapped
-    as Django wraps its own, so statement logging and error translation still apply."""
-    wrapper = connections[using]
-    if wrapper.vendor != "postgresql":
-        return wrapper.cursor()
-    import psycopg  # loaded already with the PostgreSQL backend; SQLite never needs it
-
-    wrapper.close_if_health_check_failed()
-    wrapper.ensure_connection()
-    with wrapper.wrap_database_errors:
-        raw = psycopg.Cursor(wrapper.connection)
-        wrapper.validate_thread_sharing()
-        if wrapper.queries_logged:
-            return _LoggedCursor(raw, wrapper)
-        return CursorWrapper(raw, wrapper)
-
-
-class _LoggedCursor(CursorDebugWrapper):
-    """Logs a statement with its values in the text, as Django's own cursors do (a server-side
-    binding cursor's last query has $1 placeholders instead), so that what a test or the bench
-    captures can be read and explained."""
-
-    def execute(self, sql: str, params: Any = None) -> Any:
-        import psycopg
-
-        shown = psycopg.ClientCursor(self.cursor.connection).mogrify(sql, params)
-        with self.debug_sql(shown, params):
-            return CursorWrapper.execute(self, sql, params)
 
 
 # --- Moneybird ---------------------------------------------------------------------------------
