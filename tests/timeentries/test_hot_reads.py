@@ -279,3 +279,20 @@ def test_a_shape_is_built_once_and_values_only_change_its_parameters(
         assert response.status_code == 200 and response.json()
         made.append(rows.STATEMENTS.built)
     assert made[0] in (built, built + 2) and made[1] == made[0]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [(None, 200), ("*/*", 200), ("application/json", 200), ("text/html", 406), ("text/csv", 406)],
+)
+def test_both_dialects_negotiate_as_drf_does(api, owner, accept, status):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    for response in (
+        api.get("time_entries", **headers),
+        ec_api(owner).get("time-entries", **headers),
+    ):
+        assert response.status_code == status, response.content
+        assert response["Content-Type"] == "application/json"
+    # A format asked for in the query: JSON is served, an unknown one is not found.
+    assert api.get("time_entries", {"format": "json"}).status_code == 200
+    assert api.get("time_entries", {"format": "xml"}).status_code == 404
