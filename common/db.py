@@ -224,10 +224,6 @@ def server_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
     wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     connection = wrapper.connection
-    if connection.prepare_threshold is None:
-        # Django turns psycopg's preparing off with None, which refuses `prepare=True` too; a
-        # threshold no statement reaches keeps automatic preparing off and lets ours prepare.
-        connection.prepare_threshold = _NEVER
     with wrapper.wrap_database_errors:
         raw = psycopg.Cursor(connection)
     # As Django's create_cursor: timestamps load in the connection's zone.
@@ -244,8 +240,19 @@ _NEVER = 2**62
 class _PreparingCursor(CursorWrapper):
     def _execute(self, sql, params, *ignored_wrapper_args):
         self.db.validate_no_broken_transaction()
+        connection = self.cursor.connection
+        previous = connection.prepare_threshold
         with self.db.wrap_database_errors:
-            return self.cursor.execute(sql, params, prepare=True)
+            # Django opens connections with prepare_threshold=None, which refuses `prepare=True`
+            # too. Lifted (out of reach of automatic preparing) for this statement only: with it
+            # lifted, psycopg would also count, and keep the text of, every statement Django's
+            # own cursors run (imports' too), up to a hundred of them.
+            if previous is None:
+                connection.prepare_threshold = _NEVER
+            try:
+                return self.cursor.execute(sql, params, prepare=True)
+            finally:
+                connection.prepare_threshold = previous
 
 
 class _LoggedCursor(_PreparingCursor, CursorDebugWrapper):
