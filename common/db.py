@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import (
     Field,
     ForeignKey,
@@ -187,7 +188,7 @@ class Prepared:
         """The first row: a model instance, or a dict for a values() queryset; None if none."""
         _, compiler, sql, params, slots, names, span, populators = self._compiled(using)
         bound = [p if s is None else values[s] for p, s in zip(params, slots, strict=True)]
-        with connections[using].cursor() as cursor:
+        with server_cursor(using) as cursor:
             cursor.execute(sql, bound)
             row = cursor.fetchone()
         if row is None:
@@ -203,3 +204,65 @@ class Prepared:
         for name, position in compiler.annotation_col_map.items():
             setattr(obj, name, row[position])
         return obj
+
+
+def server_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
+    """A cursor for statements whose text is the same on every run (Prepared, the hot reads of
+    timeentries/rows.py). On PostgreSQL it binds values on the server (Django's cursors
+    interpolate them into the text on the client) and prepares each text once per connection
+    (Django turns psycopg's automatic preparing off): PostgreSQL then parses and analyses a
+    statement once instead of on every request. Wrapped as Django wraps its own cursors, so
+    errors are translated and, when queries are logged (tests, the bench), a statement is
+    logged with its values in the text as before. Elsewhere Django's cursor."""
+    wrapper = connections[using]
+    if wrapper.vendor != "postgresql":
+        return wrapper.cursor()
+    import psycopg  # loaded with the PostgreSQL backend already
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    connection = wrapper.connection
+    with wrapper.wrap_database_errors:
+        raw = psycopg.Cursor(connection)
+    # As Django's create_cursor: timestamps load in the connection's zone.
+    oid = psycopg.adapters.types["timestamptz"].oid
+    if wrapper.timezone != connection.adapters.get_loader(oid, Format.TEXT).timezone:
+        register_tzloader(wrapper.timezone, raw)
+    wrapper.validate_thread_sharing()
+    return (_LoggedCursor if wrapper.queries_logged else _PreparingCursor)(raw, wrapper)
+
+
+_NEVER = 2**62
+
+
+class _PreparingCursor(CursorWrapper):
+    def _execute(self, sql, params, *ignored_wrapper_args):
+        self.db.validate_no_broken_transaction()
+        connection = self.cursor.connection
+        previous = connection.prepare_threshold
+        with self.db.wrap_database_errors:
+            # Django opens connections with prepare_threshold=None, which refuses `prepare=True`
+            # too. Lifted (out of reach of automatic preparing) for this statement only: with it
+            # lifted, psycopg would also count, and keep the text of, every statement Django's
+            # own cursors run (imports' too), up to a hundred of them.
+            if previous is None:
+                connection.prepare_threshold = _NEVER
+            try:
+                return self.cursor.execute(sql, params, prepare=True)
+            finally:
+                connection.prepare_threshold = previous
+
+
+class _LoggedCursor(_PreparingCursor, CursorDebugWrapper):
+    """Logs a statement with its values in the text, as Django's client-side cursors do (this
+    cursor's last query has $1 placeholders instead), so that what a test or the bench captures
+    can be read and explained."""
+
+    def execute(self, sql, params=None):
+        import psycopg
+
+        shown = psycopg.ClientCursor(self.cursor.connection).mogrify(sql, params)
+        with self.debug_sql(shown, params):
+            return CursorWrapper.execute(self, sql, params)

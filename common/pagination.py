@@ -2,7 +2,6 @@
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,11 +9,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
+from django.http import HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.exceptions import BadRequest
 from common.ids import parse_id
+from common.renderers import json_response
 
 MAX_PER_PAGE = 100
 # Past any real list; a bound keeps the offset a number every database takes.
@@ -66,15 +67,23 @@ def bounded_count(queryset: QuerySet, page: Page) -> Total:
     """The rows of `queryset`, counted up to TOTAL_COUNT_CAP or just past this page, whichever
     is further: the count reads at most that many index entries, and still tells whether a
     next page exists. `exact` when the rows ran out before the limit."""
-    limit = max(TOTAL_COUNT_CAP, page.offset + page.size) + 1
+    limit = count_limit(page)
     rows = queryset.order_by()[:limit].count()
     return Total(rows, exact=rows < limit)
 
 
-def paged_response(request: Request, page: Page, items: list[Any], *, total: Total) -> Response:
-    """A Moneybird list page: the items, the total (X-Total-Count when it was counted to the
-    end, else X-Total-Count-At-Least) and, when there are neighbours, Link."""
-    response = Response(items)
+def count_limit(page: Page) -> int:
+    """How far bounded_count counts: one past TOTAL_COUNT_CAP or past this page."""
+    return max(TOTAL_COUNT_CAP, page.offset + page.size) + 1
+
+
+def paged_response(
+    request: Request, page: Page, items: list[Any] | bytes, *, total: Total
+) -> HttpResponse:
+    """A Moneybird list page: the items (or their JSON, already dumped), the total
+    (X-Total-Count when it was counted to the end, else X-Total-Count-At-Least) and, when there
+    are neighbours, Link."""
+    response = json_response(items) if isinstance(items, bytes) else Response(items)
     response["X-Total-Count" if total.exact else "X-Total-Count-At-Least"] = str(total.rows)
     links = link_header(request, page, total=total.rows)
     if links:
@@ -140,32 +149,18 @@ class Keyset:
         cursor = request.query_params.get("cursor")
         return CursorPage(limit=limit, after=self.decode(cursor) if cursor else None)
 
-    def paginate(
-        self,
-        queryset: QuerySet,
-        page: CursorPage,
-        *,
-        fetch: Callable[[QuerySet], QuerySet] | None = None,
-    ) -> tuple[list, str | None]:
-        """The page's rows and the cursor of the next page (None on the last page).
-
-        With `fetch`, the page's keys are taken from the index first (the keyset predicate, the
-        order and the limit in a subquery that the LIMIT keeps the planner from flattening),
-        and only then `fetch` (which joins and picks columns) reads those rows: whatever the
-        statistics say, the joins never run on the rows the keyset predicate leaves before the
-        limit cuts them."""
-        queryset = queryset.order_by(*self.ordering)
-        if page.after is not None:
-            queryset = queryset.filter(self._after(page.after))
-        if fetch is not None:
-            keys = queryset.values("pk")[: page.limit + 1]
-            manager = queryset.model._default_manager
-            queryset = fetch(manager.filter(pk__in=keys)).order_by(*self.ordering)
+    def paginate(self, queryset: QuerySet, page: CursorPage) -> tuple[list, str | None]:
+        """The page's rows and the cursor of the next page (None on the last page)."""
+        queryset = self.narrowed(queryset.order_by(*self.ordering), page)
         rows = list(queryset[: page.limit + 1])
         if len(rows) <= page.limit:
             return rows, None
         rows = rows[: page.limit]
         return rows, self.encode(rows[-1])
+
+    def narrowed(self, queryset: QuerySet, page: CursorPage) -> QuerySet:
+        """`queryset` without the rows up to the page's cursor (unordered, unlimited)."""
+        return queryset if page.after is None else queryset.filter(self._after(page.after))
 
     def _after(self, values: tuple) -> Q:
         # (a, b) after (x, y) in the ordering: a beyond x, or a == x and b beyond y.
@@ -180,10 +175,11 @@ class Keyset:
         return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & condition
 
     def encode(self, row: Any) -> str:
-        values = []
-        for name, _ in self.fields:
-            value = getattr(row, name)
-            values.append(value.isoformat() if isinstance(value, datetime) else str(value))
+        return self.encode_values(tuple(getattr(row, name) for name, _ in self.fields))
+
+    def encode_values(self, row: tuple) -> str:
+        """The cursor of a row whose ordering values are `row`, in the ordering's order."""
+        values = [value.isoformat() if isinstance(value, datetime) else str(value) for value in row]
         raw = json.dumps(values, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

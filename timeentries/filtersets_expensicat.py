@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from administrations.models import Administration, User
 from common.exceptions import BadRequest
+from common.filtering import LeanFilterSet
 from common.ids import parse_id
 from common.limits import DAY_RANGE_MESSAGE, day_in_range
 from timeentries.models import TimeEntry
@@ -16,7 +17,7 @@ from timeentries.models import TimeEntry
 DATE_FORMAT = "%Y-%m-%d"
 
 
-class ExpensicatTimeEntryFilterSet(django_filters.FilterSet):
+class ExpensicatTimeEntryFilterSet(LeanFilterSet):
     """Dates are inclusive and in the organization's time zone. user_id is "me", a member's id,
     or absent: the whole organization for owners and admins, the caller's own entries for
     members (who may not ask for anyone else's)."""

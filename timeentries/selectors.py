@@ -22,7 +22,6 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 
 from administrations.models import Administration, Membership, User
-from common.db import Prepared, deferred_page
 from notes.models import Event
 from notes.selectors import events_json, notes_json
 from timeentries.models import IMPORTED, TimeEntry
@@ -101,29 +100,10 @@ def _rows(queryset: QuerySet) -> QuerySet:
     return with_details(queryset).values(*RENDERED, "events_json", "notes_json")
 
 
-def page_rows(queryset: QuerySet, *, offset: int, limit: int) -> list[dict]:
-    """One page of entries in list order, as rows with everything the API renders."""
-    return list(_rows(deferred_page(queryset, ordering=LIST_ORDER, offset=offset, limit=limit)))
-
-
 def time_entry_rows(administration: Administration, ids: list[int]) -> list[dict]:
     """The administration's entries among `ids`, by id, as rows with everything the API
     renders; ids of no entry here are skipped."""
     return list(_rows(time_entries_of(administration).filter(pk__in=ids).order_by("id")))
-
-
-def time_entry_row(administration: Administration, entry_id: int) -> dict | None:
-    return _ENTRY_ROW.first(administration.pk, entry_id)
-
-
-# A get's statement, compiled once per connection (every get by id runs it).
-_ENTRY_ROW = Prepared(
-    lambda administration_id, pk: _rows(
-        TimeEntry.objects.filter(administration_id=administration_id, pk=pk)
-    ).order_by("pk")[:1],
-    "int",
-    "int",
-)
 
 
 def imported_keys(administration: Administration, source: str, keys: list[str]) -> set[str]:

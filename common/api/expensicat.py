@@ -18,6 +18,7 @@ from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
 from common.ids import parse_id
 from common.ratelimit import RateLimitedViewMixin
+from common.renderers import JSONFirstNegotiation
 from common.tenancy import tenancy
 
 ORGANIZATION_HEADER = "X-Organization-Id"
@@ -98,6 +99,7 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     listed suffices), then resolves the organization."""
 
     rate_limit_dialect = "expensicat"
+    content_negotiation_class = JSONFirstNegotiation
     read_scopes: tuple[str, ...] = ("entries:read",)
     write_scopes: tuple[str, ...] = ("entries:write",)
     administration: Any  # an Administration of the tenant app (common.tenancy)

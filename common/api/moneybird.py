@@ -11,6 +11,7 @@ from common.errors import moneybird_exception_handler
 from common.exceptions import BadRequest
 from common.idempotency import IdempotentViewMixin
 from common.ratelimit import RateLimitedViewMixin
+from common.renderers import JSONFirstNegotiation
 from common.tenancy import tenancy
 
 ID = r"\d{1,19}"
@@ -29,6 +30,7 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     the request against the rate limits."""
 
     rate_limit_dialect = "moneybird"
+    content_negotiation_class = JSONFirstNegotiation
 
     required_scopes: tuple[str, ...] = ("time_entries",)
     administration: Any  # an Administration of the tenant app (common.tenancy)

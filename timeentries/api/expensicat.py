@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -36,7 +37,6 @@ from common.bulk import (
     validated_items,
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
-from common.db import Prepared
 from common.errors import expensicat_error_body
 from common.exceptions import NotFound, ServiceError
 from common.ids import render_id
@@ -51,8 +51,9 @@ from common.openapi import (
     id_parameter,
 )
 from common.pagination import Keyset
+from common.renderers import json_response
 from common.timefmt import iso_utc
-from timeentries import bulk, services
+from timeentries import bulk, rows, services
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.models import TimeEntry
 from timeentries.selectors import (
@@ -75,38 +76,6 @@ def with_related(queryset: QuerySet) -> QuerySet:
 
 # What render_time_entry reads of an entry's related rows, joined in the entry's own query.
 RELATED = ("user", "project", "project__contact", "sales_invoice")
-
-
-# The columns render_time_entry reads, by relation: a list reads these and nothing else (a
-# user's password hash and a contact's forty columns stay in the database).
-RENDERED_COLUMNS = {
-    "": (
-        "administration_id",
-        "user_id",
-        "project_id",
-        "started_at",
-        "ended_at",
-        "paused_duration",
-        "description",
-        "billable",
-        "created_at",
-        "updated_at",
-    ),
-    "user": ("name", "email", "avatar_url"),
-    "project": ("name", "contact_id", "hourly_rate", "currency"),
-    "project__contact": ("company_name", "firstname", "lastname", "customer_id"),
-    "sales_invoice": ("invoice_id", "state", "invoice_date", "due_date"),
-}
-
-
-def rendered_only(queryset: QuerySet) -> QuerySet:
-    """`queryset` with the related rows joined and only the columns render_time_entry reads."""
-    columns = [
-        f"{relation}__{name}" if relation else name
-        for relation, names in RENDERED_COLUMNS.items()
-        for name in names
-    ]
-    return queryset.select_related(*RELATED).only(*columns, "sales_invoice_id")
 
 
 # A day in the range times are taken in (common.limits), as a schema.
@@ -266,25 +235,6 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
     }
 
 
-# The get's statement, compiled once per connection: one for owners and admins, one for members
-# (who see only their own entries; TimeEntryView.visible).
-_ENTRY = Prepared(
-    lambda administration_id, pk: rendered_only(
-        TimeEntry.objects.filter(administration_id=administration_id, pk=pk)
-    ).order_by("pk")[:1],
-    "int",
-    "int",
-)
-_OWN_ENTRY = Prepared(
-    lambda administration_id, pk, user_id: rendered_only(
-        TimeEntry.objects.filter(administration_id=administration_id, pk=pk, user_id=user_id)
-    ).order_by("pk")[:1],
-    "int",
-    "int",
-    "int",
-)
-
-
 class TimeEntryView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
@@ -339,9 +289,16 @@ class TimeEntryListView(TimeEntryView):
             user=request.user,
             sees_everyone=self.sees_everyone,
         )
-        entries, next_cursor = KEYSET.paginate(filterset.qs, page, fetch=rendered_only)
-        now = timezone.now()
-        return self.page([render_time_entry(e, now=now) for e in entries], next_cursor)
+        where = rows.where_of(KEYSET.narrowed(filterset.qs, page))
+        found = rows.expensicat_page(where, limit=page.limit + 1)
+        next_cursor = None
+        if len(found) > page.limit:
+            del found[page.limit :]
+            next_cursor = KEYSET.encode_values(rows.expensicat_cursor_values(found[-1]))
+        now = rows.epoch_micros(timezone.now())
+        items = [rows.render_expensicat(row, now_micros=now) for row in found]
+        meta = {"count": len(items), "next_cursor": next_cursor}
+        return json_response(orjson.dumps({"data": items, "meta": meta}))
 
     @extend_schema(
         operation_id="expensicat_time_entries_create",
@@ -374,13 +331,12 @@ class TimeEntryDetailView(TimeEntryView):
         responses=expensicat_responses({200: ENTRY_DATA, 304: NO_CONTENT}),
     )
     def get(self, request: Request, pk: str) -> Response:
-        if self.sees_everyone:
-            entry = _ENTRY.first(self.administration.pk, path_id(pk))
-        else:
-            entry = _OWN_ENTRY.first(self.administration.pk, path_id(pk), self.request.user.pk)
-        if entry is None:
+        own = None if self.sees_everyone else self.request.user.pk
+        row = rows.expensicat_entry(self.administration.pk, path_id(pk), user_id=own)
+        if row is None:
             raise NotFound("id")
-        return tagged(request, self.data(self.render(entry)), record_tag(entry))
+        body = {"data": rows.render_expensicat(row, now_micros=rows.epoch_micros(timezone.now()))}
+        return tagged(request, json_response(orjson.dumps(body)), rows.expensicat_tag(row))
 
     @extend_schema(
         operation_id="expensicat_time_entries_update",

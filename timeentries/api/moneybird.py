@@ -5,7 +5,9 @@ from datetime import date, tzinfo
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -33,7 +35,7 @@ from common.bulk import (
     result_fields,
     validated_items,
 )
-from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged, version_tag
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
 from common.exceptions import NotFound, ScopeMissing
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
@@ -46,7 +48,8 @@ from common.openapi import (
     moneybird_responses,
     patch_and_put,
 )
-from common.pagination import bounded_count, page_from_request, paged_response
+from common.pagination import Total, count_limit, page_from_request, paged_response
+from common.renderers import json_response
 from common.timefmt import iso_utc
 from invoices.models import SalesInvoice
 from notes.api.moneybird import (
@@ -57,15 +60,13 @@ from notes.api.moneybird import (
     render_event,
     render_note,
 )
-from timeentries import bulk, services
+from timeentries import bulk, rows, services
 from timeentries.filtersets import TimeEntryFilterSet
 from timeentries.models import TimeEntry
 from timeentries.selectors import (
     ENTRY_COLUMNS,
     RELATED_COLUMNS,
-    page_rows,
     time_entries_of,
-    time_entry_row,
     time_entry_rows,
 )
 
@@ -291,13 +292,15 @@ def render_time_entry_row(row: Mapping[str, Any], *, sales_invoices: bool = True
     return body
 
 
-def _rendered(request: Request, administration: Administration, entry_id: int | str) -> Response:
+def _rendered(
+    request: Request, administration: Administration, entry_id: int | str
+) -> HttpResponse:
     """The entry as it is now, rendered for this request's token, with its ETag."""
-    row = time_entry_row(administration, int(entry_id))
+    row = rows.moneybird_entry(administration.pk, int(entry_id))
     if row is None:
         raise NotFound("id")
-    body = render_time_entry_row(row, sales_invoices=shows_sales_invoices(request))
-    return tagged(request, Response(body), version_tag(row["id"], row["updated_at"]))
+    body = rows.render_moneybird(row, sales_invoices=shows_sales_invoices(request))
+    return tagged(request, json_response(orjson.dumps(body)), rows.moneybird_tag(row))
 
 
 def _named(administration: Administration, entry_id: str) -> TimeEntry:
@@ -352,20 +355,17 @@ class TimeEntryListView(MoneybirdView):
         ],
         responses=moneybird_responses({200: TimeEntryOutput(many=True)}, 400, 404),
     )
-    def get(self, request: Request, administration_id: str) -> Response:
+    def get(self, request: Request, administration_id: str) -> HttpResponse:
         page = page_from_request(request)
         filterset, queryset = listed_entries(request, self.administration)
-        total = bounded_count(queryset, page)
-        if total.rows == 0:
+        where, limit = rows.where_of(queryset), count_limit(page)
+        counted = rows.moneybird_count(where, limit=limit)
+        if counted == 0:
             filterset.check_references()
-        rows = page_rows(queryset, offset=page.offset, limit=page.size)
+        found = rows.moneybird_page(where, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)
-        return paged_response(
-            request,
-            page,
-            [render_time_entry_row(row, sales_invoices=shown) for row in rows],
-            total=total,
-        )
+        body = orjson.dumps([rows.render_moneybird(row, sales_invoices=shown) for row in found])
+        return paged_response(request, page, body, total=Total(counted, exact=counted < limit))
 
     @extend_schema(
         operation_id="moneybird_time_entries_create",
@@ -394,7 +394,7 @@ class TimeEntryDetailView(MoneybirdView):
         parameters=[IF_NONE_MATCH],
         responses=moneybird_responses({200: TimeEntryOutput, 304: NO_CONTENT}, 404),
     )
-    def get(self, request: Request, administration_id: str, pk: str) -> Response:
+    def get(self, request: Request, administration_id: str, pk: str) -> HttpResponse:
         return _rendered(request, self.administration, pk)
 
     @patch_and_put(
