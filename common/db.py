@@ -146,11 +146,15 @@ class Prepared:
     compiling (building the query, resolving names, rendering the SQL) costs Django more than a
     hot read costs the database. `build(*values)` makes the queryset; it is called once with
     placeholder values of `kinds` ("str" or "int", one per value), which must reach the SQL as
-    parameters unchanged (compared with `=`). Rows come back as `build`'s queryset would load
-    them: model instances with their select_related rows and annotations."""
+    parameters unchanged, once or more (compared with `=`). Rows come back as `build`'s
+    queryset would load them: model instances with their select_related rows and annotations.
 
-    def __init__(self, build: Callable[..., QuerySet], *kinds: str):
+    `lock_postgresql` is a locking clause the ORM cannot write (FOR KEY SHARE OF a table),
+    appended to the SQL on PostgreSQL; other databases have no row locks."""
+
+    def __init__(self, build: Callable[..., QuerySet], *kinds: str, lock_postgresql: str = ""):
         self.build = build
+        self.lock_postgresql = lock_postgresql
         # Values no request sends: a string with a NUL, integers below any id.
         self.placeholders = tuple(
             -(2**62) - i if kind == "int" else f"\x00prepared:{id(self)}:{i}"
@@ -167,9 +171,11 @@ class Prepared:
             queryset = self.build(*self.placeholders)
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
+            if self.lock_postgresql and wrapper.vendor == "postgresql":
+                sql = f"{sql} {self.lock_postgresql}"
             slots = [self.placeholders.index(p) if p in self.placeholders else None for p in params]
-            if sum(s is not None for s in slots) != len(self.placeholders):
-                raise ValueError("every placeholder must be one parameter of the SQL")
+            if {s for s in slots if s is not None} != set(range(len(self.placeholders))):
+                raise ValueError("every placeholder must be a parameter of the SQL")
             klass_info, select, query = compiler.klass_info, compiler.select, queryset.query
             if query.values_select or klass_info is None:  # a values() queryset: dicts
                 names = [*query.extra_select, *query.values_select, *query.annotation_select]
@@ -183,10 +189,19 @@ class Prepared:
             setattr(self.compiled, using, state)
         return state
 
-    def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
-        """The first row: a model instance, or a dict for a values() queryset; None if none."""
+    def first(
+        self,
+        *values: Any,
+        using: str = DEFAULT_DB_ALIAS,
+        before: tuple[str, Sequence[Any]] | None = None,
+    ) -> Any:
+        """The first row: a model instance, or a dict for a values() queryset; None if none.
+        `before` is SQL and its parameters put in front of the statement, e.g. a WITH clause
+        whose data-modifying statements run in the same round trip as this read."""
         _, compiler, sql, params, slots, names, span, populators = self._compiled(using)
         bound = [p if s is None else values[s] for p, s in zip(params, slots, strict=True)]
+        if before is not None:
+            sql, bound = f"{before[0]} {sql}", [*before[1], *bound]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, bound)
             row = cursor.fetchone()
