@@ -172,12 +172,34 @@ def update_lock(
 
 # --- the write ------------------------------------------------------------------------------
 
+# What either dialect renders of an entry's related rows (timeentries.api.moneybird's
+# RELATED_COLUMNS, expensicat's RENDERED_COLUMNS), read alone: a contact has forty columns,
+# and loading them cost more than the rest of the read.
+DETAIL_COLUMNS = {
+    "user": ("name", "email", "avatar_url", "created_at", "updated_at"),
+    "contact": ("firstname", "lastname", "company_name", "customer_id"),
+    "project": ("name", "state", "budget", "contact_id", "hourly_rate", "currency"),
+    "project__contact": ("firstname", "lastname", "company_name", "customer_id"),
+    "sales_invoice": (
+        *("administration_id", "contact_id", "invoice_id", "state"),
+        *("invoice_date", "due_date", "created_at", "updated_at"),
+    ),
+}
+
 # An entry as a get renders it: its related rows (a project with its contact), its events and
 # notes; the columns of the entry itself are the caller's, who has just written them.
 _DETAILS = Prepared(
     lambda administration_id, pk: (
         with_details(TimeEntry.objects.filter(administration_id=administration_id, pk=pk))
         .select_related("project__contact")
+        .only(
+            *(f"{key}_id" for key in RELATED),
+            *(
+                f"{relation}__{name}"
+                for relation, names in DETAIL_COLUMNS.items()
+                for name in names
+            ),
+        )
         .order_by()
     ),
     "int",
