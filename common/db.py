@@ -131,6 +131,42 @@ def _copy_formatter(field: Field) -> Callable[[Any], str]:
     return lambda value: copy_text(field.get_db_prep_save(value, connection))
 
 
+# Field kinds whose Python values psycopg adapts as they are: Django's preparation of one only
+# checks again the type a service has already given it.
+_AS_IS = frozenset(
+    {
+        "BigIntegerField",
+        "IntegerField",
+        "PositiveIntegerField",
+        "CharField",
+        "TextField",
+        "BooleanField",
+        "DateTimeField",
+        "ForeignKey",
+    }
+)
+_PASSES: dict[Field, bool] = {}
+
+
+def db_params(fields: Sequence[Field], instance: Model) -> list[Any]:
+    """The values of `fields` of `instance` as query parameters, as save() prepares them
+    (get_db_prep_save), for a statement written out once (a write of one row). On PostgreSQL a
+    number, text, boolean, aware time or key passes as it is: preparing each of them through
+    Django cost a write more than the rest of its statement's Python."""
+    if connection.vendor != "postgresql":
+        return [
+            field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
+        ]
+    params = []
+    for field in fields:
+        value = getattr(instance, field.attname)
+        passes = _PASSES.get(field)
+        if passes is None:
+            passes = _PASSES[field] = field.get_internal_type() in _AS_IS
+        params.append(value if passes else field.get_db_prep_save(value, connection))
+    return params
+
+
 def deferred_page(
     queryset: QuerySet, *, ordering: Sequence[str], offset: int, limit: int
 ) -> QuerySet:

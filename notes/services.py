@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from administrations.models import Administration, User
 from administrations.selectors import member_get
-from common.db import insert_rows
+from common.db import db_params, insert_rows
 from common.exceptions import Suspended, ValidationFailed
 from common.ids import new_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
@@ -111,12 +111,9 @@ def events_insert(events: Sequence[Event]) -> list[tuple[str, list[Any]]]:
     table = quote(Event._meta.db_table)
     row = ", ".join(["%s"] * len(_EVENT_FIELDS))
 
-    def values(event: Event) -> list[Any]:
-        return [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
-
     if connection.vendor == "postgresql":
         rows = ", ".join(f"({row})" for _ in events)
-        params = [value for event in events for value in values(event)]
+        params = [value for event in events for value in db_params(_EVENT_FIELDS, event)]
         return [(f"INSERT INTO {table} ({columns}) VALUES {rows}", params)]
     xact = quote(str(Event._meta.get_field("xact").column))
     statements = []
@@ -125,7 +122,7 @@ def events_insert(events: Sequence[Event]) -> list[tuple[str, list[Any]]]:
         statements.append(
             (
                 f"INSERT INTO {table} ({columns}, {xact}) VALUES ({row}, {position})",
-                [*values(event), *position_params],
+                [*db_params(_EVENT_FIELDS, event), *position_params],
             )
         )
     return statements

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Field, OuterRef, QuerySet, Subquery
 
 from administrations.models import Administration
-from common.db import Prepared
+from common.db import Prepared, db_params
 from notes.models import Event
 from notes.services import events_insert
 from timeentries.models import TimeEntry
@@ -231,10 +231,6 @@ def _together(statements: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
     return f"{head} {sql}", [*params, *last]
 
 
-def _prep(field: Field, entry: TimeEntry) -> Any:
-    return field.get_db_prep_save(getattr(entry, field.attname), connection)
-
-
 def entry_insert(entry: TimeEntry, events: list[Event]) -> None:
     """Insert `entry`, every field set (created_at and updated_at too), and its `events` (made
     by notes.services.event_new), in one statement on PostgreSQL. The caller then hands the
@@ -245,7 +241,7 @@ def entry_insert(entry: TimeEntry, events: list[Event]) -> None:
         ", ".join(quote(field.column) for field in _ENTRY_FIELDS),
         ", ".join(["%s"] * len(_ENTRY_FIELDS)),
     )
-    _run([(sql, [_prep(field, entry) for field in _ENTRY_FIELDS]), *events_insert(events)])
+    _run([(sql, db_params(_ENTRY_FIELDS, entry)), *events_insert(events)])
     entry._state.adding, entry._state.db = False, connection.alias
 
 
@@ -263,7 +259,7 @@ def entry_update(
         ", ".join(f"{quote(field.column)} = %s" for field in fields),  # type: ignore[union-attr]
         quote(TimeEntry._meta.pk.column),  # type: ignore[union-attr]
     )
-    params = [_prep(field, entry) for field in fields]  # type: ignore[arg-type]
+    params = db_params(fields, entry)  # type: ignore[arg-type]
     statements = [(sql, [*params, entry.pk]), *events_insert(events)]
     if not read:
         _run(statements)
