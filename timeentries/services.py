@@ -158,10 +158,11 @@ def _overlaps_guarded(administration: Administration) -> bool:
     waits for it to commit and counts its entry, or the setting change commits first, and
     this read sees the setting on and the write checks under the person's lock. FOR KEY SHARE
     is what the entry's foreign key check takes on that row anyway, so writers don't wait on
-    each other, and with the setting off it costs this one primary-key read. Updates, stops
-    and resumes read the administration in _lock (FOR NO KEY UPDATE, which conflicts with FOR
-    UPDATE too). SQLite has no row locks: every write transaction begins IMMEDIATE, holding
-    the one write lock, so a read inside it is current until it commits."""
+    each other, and with the setting off it costs this one primary-key read (a create reads
+    it so in its one read, writes.create_context). Updates, stops and resumes read the
+    administration with their lock (_lock, writes.update_lock: FOR NO KEY UPDATE, which
+    conflicts with FOR UPDATE too). SQLite has no row locks: every write transaction begins
+    IMMEDIATE, holding the one write lock, so a read inside it is current until it commits."""
     rows = Administration.objects.filter(pk=administration.pk)
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Administration._meta.db_table)
