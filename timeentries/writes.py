@@ -100,11 +100,17 @@ def create_context(
 
 
 def _lock_query(
-    entries: QuerySet, fields: tuple[str, ...], values: Sequence[Any], running: bool
+    entries: QuerySet,
+    fields: tuple[str, ...],
+    values: Sequence[Any],
+    running: bool,
+    *,
+    lock: bool = True,
 ) -> QuerySet:
-    """`entries` (one entry) locked with its administration, the related rows `fields` name
+    """`entries` (one entry) with its administration, the related rows `fields` name
     (`values`) joined, and with `running` the running timer of the person the entry has
-    after the write (the user named, else its own) other than this entry."""
+    after the write (the user named, else its own) other than this entry; with `lock`, both
+    locked FOR NO KEY UPDATE (else the caller writes its lock, _UPDATE_LOCK)."""
     annotations, select = related_lookups(
         dict(zip(fields, values, strict=True)), "administration__"
     )
@@ -113,12 +119,23 @@ def _lock_query(
         annotations["running_id"] = _running(
             OuterRef("administration_id"), person, other_than=OuterRef("pk")
         )
-    # Only the entry and its administration are locked (FOR NO KEY UPDATE, see
-    # services._lock), and only their keys are joined on: the rows the related ids name are
-    # joined on the administration, never on a column of the entry that a writer who held
-    # the lock before may have changed.
-    locked = entries.select_for_update(no_key=True, of=("self", "administration"))
-    return _with_lookups(locked.select_related("administration"), annotations, select)
+    # Only the entry and its administration are locked, and only their keys are joined on:
+    # the rows the related ids name are joined on the administration, never on a column of
+    # the entry that a writer who held the lock before may have changed.
+    if lock:
+        entries = entries.select_for_update(no_key=True, of=("self", "administration"))
+    return _with_lookups(entries.select_related("administration"), annotations, select)
+
+
+# The entry FOR NO KEY UPDATE (see services._lock); its administration FOR SHARE, which keeps
+# out every change of it until the write commits (a period lock, overlap prevention turned
+# on: an UPDATE or FOR UPDATE), and the row as it stands when the lock is granted is the one
+# read, so a change committed meanwhile is seen. Unlike FOR NO KEY UPDATE, FOR SHARE does not
+# make two updates of entries of one administration wait for each other.
+_UPDATE_LOCK = (
+    f'FOR NO KEY UPDATE OF "{TimeEntry._meta.db_table}" '
+    f'FOR SHARE OF "{Administration._meta.db_table}"'
+)
 
 
 def _update_shape(fields: tuple[str, ...], running: bool, changeable: bool) -> Prepared:
@@ -132,10 +149,11 @@ def _update_shape(fields: tuple[str, ...], running: bool, changeable: bool) -> P
                 values = values[1:]
             else:
                 entries = TimeEntry.objects.filter(administration_id=administration_id)
-            return _lock_query(entries.filter(pk=entry_id), fields, values, running)
+            query = _lock_query(entries.filter(pk=entry_id), fields, values, running, lock=False)
+            return query
 
         kinds = ["int"] * (2 + changeable + len(fields))
-        prepared = _SHAPES[key] = Prepared(build, *kinds)
+        prepared = _SHAPES[key] = Prepared(build, *kinds, lock_postgresql=_UPDATE_LOCK)
     return prepared
 
 
