@@ -132,6 +132,42 @@ def _copy_formatter(field: Field) -> Callable[[Any], str]:
     return lambda value: copy_text(field.get_db_prep_save(value, connection))
 
 
+# Field kinds whose Python values psycopg adapts as they are: Django's preparation of one only
+# checks again the type a service has already given it.
+_AS_IS = frozenset(
+    {
+        "BigIntegerField",
+        "IntegerField",
+        "PositiveIntegerField",
+        "CharField",
+        "TextField",
+        "BooleanField",
+        "DateTimeField",
+        "ForeignKey",
+    }
+)
+_PASSES: dict[Field, bool] = {}
+
+
+def db_params(fields: Sequence[Field], instance: Model) -> list[Any]:
+    """The values of `fields` of `instance` as query parameters, as save() prepares them
+    (get_db_prep_save), for a statement written out once (a write of one row). On PostgreSQL a
+    number, text, boolean, aware time or key passes as it is: preparing each of them through
+    Django cost a write more than the rest of its statement's Python."""
+    if connection.vendor != "postgresql":
+        return [
+            field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
+        ]
+    params = []
+    for field in fields:
+        value = getattr(instance, field.attname)
+        passes = _PASSES.get(field)
+        if passes is None:
+            passes = _PASSES[field] = field.get_internal_type() in _AS_IS
+        params.append(value if passes else field.get_db_prep_save(value, connection))
+    return params
+
+
 def deferred_page(
     queryset: QuerySet, *, ordering: Sequence[str], offset: int, limit: int
 ) -> QuerySet:
@@ -147,11 +183,15 @@ class Prepared:
     compiling (building the query, resolving names, rendering the SQL) costs Django more than a
     hot read costs the database. `build(*values)` makes the queryset; it is called once with
     placeholder values of `kinds` ("str" or "int", one per value), which must reach the SQL as
-    parameters unchanged (compared with `=`). Rows come back as `build`'s queryset would load
-    them: model instances with their select_related rows and annotations."""
+    parameters unchanged, once or more (compared with `=`). Rows come back as `build`'s
+    queryset would load them: model instances with their select_related rows and annotations.
 
-    def __init__(self, build: Callable[..., QuerySet], *kinds: str):
+    `lock_postgresql` is a locking clause the ORM cannot write (FOR KEY SHARE OF a table),
+    appended to the SQL on PostgreSQL; other databases have no row locks."""
+
+    def __init__(self, build: Callable[..., QuerySet], *kinds: str, lock_postgresql: str = ""):
         self.build = build
+        self.lock_postgresql = lock_postgresql
         # Values no request sends: a string with a NUL, integers below any id.
         self.placeholders = tuple(
             -(2**62) - i if kind == "int" else f"\x00prepared:{id(self)}:{i}"
@@ -168,32 +208,63 @@ class Prepared:
             queryset = self.build(*self.placeholders)
             compiler = queryset.query.get_compiler(using=using)
             sql, params = compiler.as_sql()
+            if self.lock_postgresql and wrapper.vendor == "postgresql":
+                sql = f"{sql} {self.lock_postgresql}"
             slots = [self.placeholders.index(p) if p in self.placeholders else None for p in params]
-            if sum(s is not None for s in slots) != len(self.placeholders):
-                raise ValueError("every placeholder must be one parameter of the SQL")
+            if {s for s in slots if s is not None} != set(range(len(self.placeholders))):
+                raise ValueError("every placeholder must be a parameter of the SQL")
             klass_info, select, query = compiler.klass_info, compiler.select, queryset.query
+            # What results_iter would look up for every row anew: a statement of a hundred
+            # columns spent longer on that than on anything else of its run.
+            converters = compiler.get_converters([s[0] for s in select[: compiler.col_count]])
             if query.values_select or klass_info is None:  # a values() queryset: dicts
                 names = [*query.extra_select, *query.values_select, *query.annotation_select]
-                state = (wrapper, compiler, sql, params, slots, names, None, None)
+                state = (wrapper, compiler, sql, params, slots, converters, names, None, None)
             else:
                 start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
                 init_list = [f[0].target.attname for f in select[start:end]]
                 # django-stubs describe a later Django, whose populators take a fetch_mode.
                 populators = get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
-                state = (wrapper, compiler, sql, params, slots, init_list, (start, end), populators)
+                span = (start, end)
+                state = (
+                    wrapper,
+                    compiler,
+                    sql,
+                    params,
+                    slots,
+                    converters,
+                    init_list,
+                    span,
+                    populators,
+                )
             setattr(self.compiled, using, state)
         return state
 
-    def first(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> Any:
-        """The first row: a model instance, or a dict for a values() queryset; None if none."""
-        _, compiler, sql, params, slots, names, span, populators = self._compiled(using)
+    def first(
+        self,
+        *values: Any,
+        using: str = DEFAULT_DB_ALIAS,
+        before: tuple[str, Sequence[Any]] | None = None,
+    ) -> Any:
+        """The first row: a model instance, or a dict for a values() queryset; None if none.
+        `before` is SQL and its parameters put in front of the statement, e.g. a WITH clause
+        whose data-modifying statements run in the same round trip as this read."""
+        _, compiler, sql, params, slots, converters, names, span, populators = self._compiled(using)
         bound = [p if s is None else values[s] for p, s in zip(params, slots, strict=True)]
-        with server_cursor(using) as cursor:
+        if before is None:
+            cursor = server_cursor(using)
+        else:
+            # A write in front: its text varies with the changed columns, and its values (None
+            # in a CASE among them) are typed by the client-side binding the writes were built on.
+            sql, bound = f"{before[0]} {sql}", [*before[1], *bound]
+            cursor = connections[using].cursor()
+        with cursor:
             cursor.execute(sql, bound)
             row = cursor.fetchone()
         if row is None:
             return None
-        (row,) = compiler.results_iter([[row]])
+        if converters:
+            (row,) = compiler.apply_converters([row], converters)
         if span is None:
             return dict(zip(names, row, strict=True))
         start, end = span

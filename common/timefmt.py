@@ -27,6 +27,22 @@ def from_db(value: str | datetime) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# A timestamp as PostgreSQL writes one into JSON in a UTC session: fractional seconds with
+# their trailing zeros left out, or none at all.
+_UTC_TEXT = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00:00")
+
+
+def iso_utc_from_db(value: str | datetime) -> str | None:
+    """iso_utc(from_db(value)) for a timestamp out of a JSON aggregate; PostgreSQL's text of a
+    UTC time is rewritten as it is, without making a datetime of it (an entry's answer renders
+    two of these per event)."""
+    if isinstance(value, str):
+        match = _UTC_TEXT.fullmatch(value)
+        if match:
+            return f"{match[1]}.{(match[2] or '').ljust(3, '0')[:3]}Z"
+    return iso_utc(from_db(value))
+
+
 def _date_and_time(value: datetime) -> str:
     # Not strftime("%Y"): glibc's leaves years before 1000 unpadded ("72-05-13"), which
     # fromisoformat and Moneybird's clients refuse. Every timestamp renders through here.

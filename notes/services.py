@@ -1,17 +1,18 @@
 """Writes for notes, and the one function that records audit events."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from administrations.models import Administration, User
 from administrations.selectors import member_get
-from common.db import insert_rows
+from common.db import db_params, insert_rows
 from common.exceptions import Suspended, ValidationFailed
 from common.ids import new_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
-from notes.models import Event, Note, position_default
+from notes.models import Event, NextPosition, Note, position_default
 
 # The only changes a suspended administration records: suspending and reactivating it, and a
 # member's tokens (a person's credentials, not the administration's data: a suspended
@@ -45,7 +46,33 @@ def event_record(
 ) -> Event:
     """Append one audit event. Every write service calls this inside its own transaction, so an
     event exists exactly when its change does, whether the change came from an API, the admin or
-    a command."""
+    a command. (A service that inserts the event in the statement of its change uses event_new,
+    events_insert and events_recorded, the three steps of this one.)"""
+    event = event_new(
+        administration=administration,
+        actor=actor,
+        action=action,
+        entity=entity,
+        link=link,
+        data=data,
+    )
+    event.save(force_insert=True)
+    _push(administration, [event])
+    return event
+
+
+def event_new(
+    *,
+    administration: Administration | None,
+    actor: User | None,
+    action: str,
+    entity: Subject,
+    link: Subject | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """The event event_record would append, checked as it checks one, not yet inserted: for a
+    service that writes it in the same statement as its change (events_insert), and then
+    hands it to events_recorded."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_record must run inside the transaction of the change it records")
     if (
@@ -56,7 +83,7 @@ def event_record(
         # Every write records its event here, whoever makes it: so no change of a suspended
         # administration commits (the APIs refuse it earlier, common.api).
         raise Suspended()
-    event = Event(
+    return Event(
         administration=administration,
         user=actor,
         action=action,
@@ -65,10 +92,46 @@ def event_record(
         link_entity_type=link.entity_type if link is not None else None,
         link_entity_id=link.pk if link is not None else None,
         data=data or {},
+        created_at=timezone.now(),
     )
-    event.save(force_insert=True)
-    _push(administration, [event])
-    return event
+
+
+# Every column but xact, which the database fills (PostgreSQL's column default; elsewhere the
+# NextPosition subquery in the insert).
+_EVENT_FIELDS = [f for f in Event._meta.local_concrete_fields if f.attname != "xact"]
+
+
+def events_insert(events: Sequence[Event]) -> list[tuple[str, list[Any]]]:
+    """The INSERT statements (SQL, parameters) of `events` made by event_new: on PostgreSQL
+    one, which a service may run as part of the statement that makes its change (a WITH
+    clause); elsewhere one per event, each numbered under the write lock (NextPosition). The
+    caller runs them and then calls events_recorded."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in _EVENT_FIELDS)
+    table = quote(Event._meta.db_table)
+    row = ", ".join(["%s"] * len(_EVENT_FIELDS))
+
+    if connection.vendor == "postgresql":
+        rows = ", ".join(f"({row})" for _ in events)
+        params = [value for event in events for value in db_params(_EVENT_FIELDS, event)]
+        return [(f"INSERT INTO {table} ({columns}) VALUES {rows}", params)]
+    xact = quote(str(Event._meta.get_field("xact").column))
+    statements = []
+    for event in events:
+        position, position_params = NextPosition(event.administration_id).as_sql(None, connection)
+        statements.append(
+            (
+                f"INSERT INTO {table} ({columns}, {xact}) VALUES ({row}, {position})",
+                [*db_params(_EVENT_FIELDS, event), *position_params],
+            )
+        )
+    return statements
+
+
+def events_recorded(administration: Administration | None, events: list[Event]) -> None:
+    """What event_record does after its insert, for `events` that their service inserted
+    itself (events_insert): fill the webhooks' outbox."""
+    _push(administration, events)
 
 
 def _push(administration: Administration | None, events: list[Event]) -> None:

@@ -2,7 +2,7 @@
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import connection
@@ -179,6 +179,30 @@ def time_entry_write_context(
         queryset, prefix = queryset.select_related("project__contact"), "administration__"
     else:
         queryset, prefix = Administration.objects.filter(pk=administration.pk), ""
+    annotations, select = related_lookups(ids, prefix)
+    if running_for is not None:
+        running = TimeEntry.objects.filter(
+            administration_id=administration.pk, user_id=running_for, ended_at__isnull=True
+        )
+        if running_except is not None:
+            running = running.exclude(pk=running_except)
+        annotations["running_id"] = Subquery(running.order_by().values("pk")[:1])
+    queryset = queryset.annotate(**annotations).order_by()
+    if select:  # select_related() with nothing named would follow every non-null key instead
+        queryset = queryset.select_related(*select)
+    row = next(iter(queryset), None)
+    return WriteContext(
+        found=found_related(row, ids),
+        entry=row if entry_id is not None else None,
+        running_id=getattr(row, "running_id", None),
+    )
+
+
+def related_lookups(ids: Mapping[str, Any], prefix: str) -> tuple[dict[str, Any], list[str]]:
+    """The annotations and select_related names that join the rows `ids` name ("user",
+    "contact", "project", "sales_invoice" -> id; a user through its membership) to a query of
+    the administration, reached from the query's model through `prefix` ("" or
+    "administration__"), each on the administration and its one id. found_related reads them."""
     annotations: dict[str, Any] = {}
     select: list[str] = []
     for field, wanted in ids.items():
@@ -196,26 +220,16 @@ def time_entry_write_context(
             condition = Q(**{f"{prefix}{relation}__pk": wanted})
         annotations[alias] = FilteredRelation(prefix + relation, condition=condition)
         select.append("__".join((alias, *through)))
-    if running_for is not None:
-        running = TimeEntry.objects.filter(
-            administration_id=administration.pk, user_id=running_for, ended_at__isnull=True
-        )
-        if running_except is not None:
-            running = running.exclude(pk=running_except)
-        annotations["running_id"] = Subquery(running.order_by().values("pk")[:1])
-    queryset = queryset.annotate(**annotations).order_by()
-    if select:  # select_related() with nothing named would follow every non-null key instead
-        queryset = queryset.select_related(*select)
-    row = next(iter(queryset), None)
+    return annotations, select
+
+
+def found_related(row: Any, fields: Iterable[str]) -> dict[str, Model | None]:
+    """Per field asked about in related_lookups: its row, or None (not in the administration)."""
     found: dict[str, Model | None] = {}
-    for field in ids:
+    for field in fields:
         hit = getattr(row, f"found_{field}", None)
         found[field] = hit.user if field == "user" and hit is not None else hit
-    return WriteContext(
-        found=found,
-        entry=row if entry_id is not None else None,
-        running_id=getattr(row, "running_id", None),
-    )
+    return found
 
 
 def event_row(event: Event) -> dict[str, Any]:

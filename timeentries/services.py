@@ -3,7 +3,7 @@ validates, rounds, saves and records its event inside one transaction."""
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
@@ -23,7 +23,8 @@ from common.limits import (
 from common.timefmt import ONE_MINUTE, floor_minute, iso_local
 from invoices.selectors import NOT_FOUND_MESSAGE as INVOICE_NOT_FOUND
 from notes.models import Event
-from notes.services import event_record, notes_delete_for
+from notes.services import event_new, event_record, events_recorded, notes_delete_for
+from timeentries import writes
 from timeentries.models import TimeEntry
 from timeentries.selectors import (
     WriteContext,
@@ -157,10 +158,11 @@ def overlaps_guarded(administration: Administration) -> bool:
     waits for it to commit and counts its entry, or the setting change commits first, and
     this read sees the setting on and the write checks under the person's lock. FOR KEY SHARE
     is what the entry's foreign key check takes on that row anyway, so writers don't wait on
-    each other, and with the setting off it costs this one primary-key read. Updates, stops
-    and resumes read the administration in _lock (FOR NO KEY UPDATE, which conflicts with FOR
-    UPDATE too). SQLite has no row locks: every write transaction begins IMMEDIATE, holding
-    the one write lock, so a read inside it is current until it commits."""
+    each other, and with the setting off it costs this one primary-key read (a create reads
+    it so in its one read, writes.create_context). Updates, stops and resumes read the
+    administration with their lock (_lock, writes.update_lock: FOR NO KEY UPDATE, which
+    conflicts with FOR UPDATE too). SQLite has no row locks: every write transaction begins
+    IMMEDIATE, holding the one write lock, so a read inside it is current until it commits."""
     rows = Administration.objects.filter(pk=administration.pk)
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Administration._meta.db_table)
@@ -212,42 +214,46 @@ def related_not_found(field: str) -> NotFound:
     return NotFound(f"{field}_id")
 
 
-def resolve_related(
-    administration: Administration,
-    values: Mapping[str, Any],
-    actor: User | None,
-    *,
-    entry: TimeEntry | None = None,
-    runs: bool = False,
-) -> tuple[dict[str, Any], WriteContext]:
-    """Look the related ids in `values` up inside this administration only, all in one query: a
-    foreign id is not found, and the first of user, contact, project and sales invoice that is
-    not found is reported, as when they were looked up one by one. The same query reads what
-    the write answers with: the `entry` being changed as with_details reads it and, when the
-    entry `runs` after the write, its person's running timer (other than `entry`)."""
+def _wanted_related(
+    values: Mapping[str, Any], actor: User | None
+) -> tuple[dict[str, int | None], set[str]]:
+    """The related ids in `values`, by field (None: not an id, so not found; a missing
+    user_id is the actor's, or "user" is left out of both when there is none), and the fields
+    set to null. _resolved reports what is wrong, after the checks of the entry's own values."""
     wanted: dict[str, int | None] = {}
     nulls: set[str] = set()
     if "user_id" in values:
         user_id = values["user_id"]
-        if user_id is None:
-            if actor is None:
-                raise ValidationFailed.single("user_id", "blank", "can't be blank")
+        if user_id is None and actor is not None:
             user_id = actor.pk
-        wanted["user"] = parse_id(user_id)
+        if user_id is not None:
+            wanted["user"] = parse_id(user_id)
     for field in RELATED_FIELDS[1:]:
         if f"{field}_id" in values:
             if values[f"{field}_id"] is None:
                 nulls.add(field)
             else:
                 wanted[field] = parse_id(values[f"{field}_id"])
-    person = wanted.get("user") if "user" in wanted else getattr(entry, "user_id", None)
-    context = time_entry_write_context(
-        administration,
-        ids={field: pk for field, pk in wanted.items() if pk is not None},
-        entry_id=None if entry is None else entry.pk,
-        running_for=person if runs else None,
-        running_except=None if entry is None else entry.pk,
-    )
+    return wanted, nulls
+
+
+def _asked(wanted: Mapping[str, int | None]) -> dict[str, int]:
+    """The ids to look up: those that can be ids."""
+    return {field: pk for field, pk in wanted.items() if pk is not None}
+
+
+def _resolved(
+    values: Mapping[str, Any],
+    wanted: Mapping[str, int | None],
+    nulls: set[str],
+    context: WriteContext,
+) -> dict[str, Any]:
+    """The related rows of `values` (see _wanted_related) as the write's first statement found
+    them inside this administration only: a foreign id is not found, and the first of user,
+    contact, project and sales invoice that is not found is reported, as when they were looked
+    up one by one."""
+    if "user_id" in values and "user" not in wanted:
+        raise ValidationFailed.single("user_id", "blank", "can't be blank")
     resolved: dict[str, Any] = {}
     for field in RELATED_FIELDS:
         if field in nulls:
@@ -256,7 +262,32 @@ def resolve_related(
             resolved[field] = context.found.get(field)
             if resolved[field] is None:
                 raise related_not_found(field)
-    return resolved, context
+    return resolved
+
+
+def resolve_related(
+    administration: Administration,
+    values: Mapping[str, Any],
+    actor: User | None,
+    *,
+    entry: TimeEntry | None = None,
+    runs: bool = False,
+) -> tuple[dict[str, Any], WriteContext]:
+    """Look the related ids in `values` up inside this administration only, all in one query
+    (see _resolved). The same query reads what the write answers with: the `entry` being
+    changed as with_details reads it and, when the entry `runs` after the write, its person's
+    running timer (other than `entry`). Bulk writes use it; the single create and update read
+    the same in their first statement (timeentries.writes)."""
+    wanted, nulls = _wanted_related(values, actor)
+    person = wanted.get("user") if "user" in wanted else getattr(entry, "user_id", None)
+    context = time_entry_write_context(
+        administration,
+        ids=_asked(wanted),
+        entry_id=None if entry is None else entry.pk,
+        running_for=person if runs else None,
+        running_except=None if entry is None else entry.pk,
+    )
+    return _resolved(values, wanted, nulls, context), context
 
 
 def _stop_running_timer(
@@ -290,9 +321,10 @@ def event_value(value: Any, administration: Administration) -> Any:
     return value
 
 
-def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> Event:
-    """Moneybird's "time entry invoiced": the entry now sits on `entry.sales_invoice`."""
-    return event_record(
+def _invoiced(entry: TimeEntry, *, actor: User | None) -> Event:
+    """Moneybird's "time entry invoiced": the entry now sits on `entry.sales_invoice` (an
+    event to insert with the change, notes.services.event_new)."""
+    return event_new(
         administration=entry.administration,
         actor=actor,
         action="time_entry_sales_invoice_created",
@@ -306,22 +338,23 @@ def _record_invoiced(entry: TimeEntry, *, actor: User | None) -> Event:
 _TIMER_RACE_ROUNDS = 20
 
 
+_Saved = TypeVar("_Saved")
+
+
 def _save_timer(
-    entry: TimeEntry, save: Callable[[], None], *, starts: bool, actor: User | None
-) -> None:
+    entry: TimeEntry, save: Callable[[], _Saved], *, starts: bool, actor: User | None
+) -> _Saved:
     """`save()` the write that makes `entry` a running timer (`starts`). Two timers of one
     person started at once each stop the timers they saw, not the one started beside them;
     the one-per-person index then refuses the later one. It stops the timer that won, as any
     start does, and tries again: both writes land, the later one runs. Only a timer start
     gets the savepoint, so that the usual write costs no extra statements."""
     if not starts:
-        save()
-        return
+        return save()
     for _ in range(_TIMER_RACE_ROUNDS):
         try:
             with transaction.atomic():
-                save()
-            return
+                return save()
         except IntegrityError as exc:
             refused = exc
         # The index waited for the winner to commit, so it can be read and locked now; or a
@@ -378,37 +411,51 @@ def invoiced(entry: TimeEntry, diff: Mapping[str, Any]) -> bool:
     return "sales_invoice_id" in diff and entry.sales_invoice_id is not None
 
 
-def _apply_changes(entry: TimeEntry, changes: dict[str, Any], *, actor: User | None) -> list[Event]:
+def _apply_changes(
+    entry: TimeEntry,
+    changes: dict[str, Any],
+    *,
+    actor: User | None,
+    context: WriteContext | None = None,
+) -> list[Event]:
     """Set changed attributes (entry_diff), save them, and record time_entry_updated with
     [old, new] per field, and time_entry_sales_invoice_created when the entry went on an
-    invoice. Returns the events recorded."""
+    invoice. Returns the events recorded. With `context`, the write also reads the entry's
+    related rows, events and notes into context.entry (writes.entry_update); when nothing
+    changed it reads nothing."""
     administration = entry.administration
     diff, changed = entry_diff(entry, changes)
     if not diff:
         return []
     old_updated_at = entry.updated_at
-    starts = entry.ended_at is None and ("ended_at" in changed or "user" in changed)
-    _save_timer(
-        entry,
-        lambda: entry.save(update_fields=[*changed, "updated_at"]),
-        starts=starts,
-        actor=actor,
-    )
+    entry.updated_at = timezone.now()
     diff["updated_at"] = [
         event_value(old_updated_at, administration),
         event_value(entry.updated_at, administration),
     ]
-    events = [
-        event_record(
-            administration=administration,
-            actor=actor,
-            action="time_entry_updated",
-            entity=entry,
-            data=diff,
-        )
-    ]
-    if invoiced(entry, diff):
-        events.append(_record_invoiced(entry, actor=actor))
+    starts = entry.ended_at is None and ("ended_at" in changed or "user" in changed)
+
+    def write() -> tuple[list[Event], TimeEntry | None]:
+        # Made anew for each try of a timer's start, so that its events follow those of the
+        # timers it stopped meanwhile.
+        events = [
+            event_new(
+                administration=administration,
+                actor=actor,
+                action="time_entry_updated",
+                entity=entry,
+                data=diff,
+            )
+        ]
+        if invoiced(entry, diff):
+            events.append(_invoiced(entry, actor=actor))
+        names = [*changed, "updated_at"]
+        return events, writes.entry_update(entry, names, events, read=context is not None)
+
+    events, read = _save_timer(entry, write, starts=starts, actor=actor)
+    if context is not None:
+        context.entry = read
+    events_recorded(administration, events)
     return events
 
 
@@ -492,8 +539,10 @@ def time_entry_create(
     timer in this administration is stopped first. user_id defaults to the actor. The entry
     comes back as selectors.with_details reads it (see _with_details).
 
-    Statements: one read (the related ids, and for a timer the running one), the insert, its
-    event(s); stopping another timer adds its lock, update and event."""
+    Statements: one read (the related ids, for a timer the running one, and the overlap
+    setting under lock), the insert with its event(s) (one statement on PostgreSQL,
+    timeentries.writes); stopping another timer adds its lock and update with its event, and
+    overlap prevention the person's lock and the overlap check."""
     values = entry_values(
         administration,
         started_at=started_at,
@@ -501,18 +550,22 @@ def time_entry_create(
         description=description,
         paused_duration=paused_duration,
     )
-    related, context = resolve_related(
+    given = {
+        "user_id": user_id,
+        "contact_id": contact_id,
+        "project_id": project_id,
+        "sales_invoice_id": sales_invoice_id,
+    }
+    wanted, nulls = _wanted_related(given, actor)
+    # One read: the related ids, the running timer of a timer's person, and the overlap
+    # setting under the lock overlaps_guarded explains.
+    context = writes.create_context(
         administration,
-        {
-            "user_id": user_id,
-            "contact_id": contact_id,
-            "project_id": project_id,
-            "sales_invoice_id": sales_invoice_id,
-        },
-        actor,
-        runs=values["ended_at"] is None,
+        ids=_asked(wanted),
+        running_for=wanted.get("user") if values["ended_at"] is None else None,
     )
-    guarded = overlaps_guarded(administration)
+    related = _resolved(given, wanted, nulls, context)
+    guarded = administration.prevent_overlapping_entries
     if guarded:
         lock_people(administration, [related["user"].pk])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
@@ -524,23 +577,26 @@ def time_entry_create(
             ended_at=values["ended_at"],
         )
     entry = TimeEntry(administration=administration, billable=bool(billable), **values, **related)
-    _save_timer(
-        entry,
-        lambda: entry.save(force_insert=True),
-        starts=entry.ended_at is None,
-        actor=actor,
-    )
-    events = [
-        event_record(
-            administration=administration,
-            actor=actor,
-            action="time_entry_created",
-            entity=entry,
-            data=event_data or {},
-        )
-    ]
-    if entry.sales_invoice is not None:
-        events.append(_record_invoiced(entry, actor=actor))
+    entry.created_at = entry.updated_at = timezone.now()
+
+    def write() -> list[Event]:
+        # Made anew for each try of a timer's start (see _apply_changes).
+        events = [
+            event_new(
+                administration=administration,
+                actor=actor,
+                action="time_entry_created",
+                entity=entry,
+                data=event_data or {},
+            )
+        ]
+        if entry.sales_invoice is not None:
+            events.append(_invoiced(entry, actor=actor))
+        writes.entry_insert(entry, events)
+        return events
+
+    events = _save_timer(entry, write, starts=entry.ended_at is None, actor=actor)
+    events_recorded(administration, events)
     return _with_details(entry, related, context, events)
 
 
@@ -598,27 +654,40 @@ def time_entry_update(
     actor: User | None,
     changes: Mapping[str, Any],
     entries: QuerySet | None = None,
+    changeable_by: User | None = None,
     precondition: Precondition | None = None,
 ) -> TimeEntry:
     """Partial update: only the fields in `changes` (see EDITABLE_FIELDS) are touched.
 
-    Only `entry`'s id and administration are used: it is read afresh under a lock, from
-    `entries` when given (the ones the caller may change; another is NotFound("id"), like one
-    that does not exist). It comes back as selectors.with_details reads it. `precondition`
+    Only `entry`'s id and administration are used: it is read afresh under a lock, from the
+    entries `changeable_by` may change (selectors.time_entries_changeable) or from `entries`
+    when given (a queryset, compiled anew for each call); another is NotFound("id"), like one
+    that does not exist. It comes back as selectors.with_details reads it. `precondition`
     (common.conditional.if_match) is checked on the locked entry before anything changes.
 
-    Statements: the lock, one read (the related ids given, the entry's related rows, events
-    and notes, and the running timer when the entry starts to run), the update, its event(s);
-    stopping another timer adds its lock, update and event."""
+    Statements (timeentries.writes): the lock, which also reads the related ids given and,
+    when the entry starts to run or changes hands, the running timer; then on PostgreSQL the
+    update with its event(s) and the read of the entry's related rows, events and notes in
+    one statement (made after the lock was granted, it sees every event a concurrent writer
+    committed before). Stopping another timer adds its lock and update with its event."""
     check_editable(changes)
-    current = _lock(entry, entries)
+    wanted, nulls = _wanted_related(changes, actor)
+    # Only a timer that starts, or one that changes hands, can need another one stopped.
+    running = changes["ended_at"] is None if "ended_at" in changes else "user_id" in changes
+    current, context = writes.update_lock(
+        entry,
+        ids=_asked(wanted),
+        running=running,
+        changeable_by=None if changeable_by is None else changeable_by.pk,
+        entries=entries,
+    )
+    if current is None:
+        raise NotFound("id")
     if precondition is not None:
         precondition(current)
     administration = current.administration
     values = update_values(current, changes)
-    related, context = resolve_related(
-        administration, changes, actor, entry=current, runs=values["ended_at"] is None
-    )
+    related = _resolved(changes, wanted, nulls, context)
     user_id = related["user"].pk if "user" in related else current.user_id
     guarded = administration.prevent_overlapping_entries and moves(current, values, user_id)
     if guarded:
@@ -635,7 +704,9 @@ def time_entry_update(
             ended_at=values["ended_at"],
             exclude_id=current.pk,
         )
-    events = _apply_changes(current, {**values, **related}, actor=actor)
+    events = _apply_changes(current, {**values, **related}, actor=actor, context=context)
+    if context.entry is None:  # nothing changed, so nothing read yet
+        context.entry = writes.entry_details(current)
     return _with_details(current, related, context, events)
 
 

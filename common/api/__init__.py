@@ -3,9 +3,11 @@ ValidationFailed, and the input fields for ids and timestamps."""
 
 from typing import Any
 
+from django.core import validators
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from common.exceptions import BadRequest, FieldError, Suspended, ValidationFailed
 from common.flags import parse_flag
@@ -74,6 +76,9 @@ def validate_input(
     is produced by its exception handler), so views never build error bodies."""
     if not isinstance(data, dict):
         raise ValidationFailed.single("base", "invalid", "expected a JSON object")
+    plain = _plain_input(serializer_class, data, partial=partial, context=context or {})
+    if plain is not None:
+        return plain
     serializer = serializer_class(data=data, partial=partial, context=context or {})
     if not serializer.is_valid():
         errors: dict[str, list[FieldError]] = {}
@@ -86,6 +91,141 @@ def validate_input(
         raise ValidationFailed(errors)
     # Only the keys the client sent: a partial update must not touch the rest.
     return {k: v for k, v in serializer.validated_data.items() if k in data}
+
+
+class _Judged(Exception):
+    """A value the plain path does not take as it is: the serializer judges it (and words the
+    error, if any)."""
+
+
+def _plain_input(
+    serializer_class: type[serializers.Serializer],
+    data: dict[str, Any],
+    *,
+    partial: bool,
+    context: dict[str, Any],
+) -> dict[str, Any] | None:
+    """What validate_input returns for `data`, when every value given is of the kind its field
+    takes as it is (a string for text, a bool, an int, an id, a timestamp in range, or null
+    where allowed) and nothing required is missing; None otherwise, and for a serializer with
+    fields or rules of its own, leaving the judgement and its errors to the serializer.
+    Building a serializer (it deep-copies its fields) and running DRF's validation cost more
+    than the rest of a write's own work, for answers this path gives alike."""
+    checks = _plain_checks(serializer_class)
+    if checks is None:
+        return None
+    validated: dict[str, Any] = {}
+    try:
+        for name, required, allow_null, check in checks:
+            if name not in data:
+                if required and not partial:
+                    return None
+                continue
+            value = data[name]
+            if value is None:
+                if not allow_null:
+                    return None
+                validated[name] = None
+            else:
+                validated[name] = check(value, context)
+    except _Judged:
+        return None
+    return validated
+
+
+_PLAIN: dict[type, Any] = {}
+
+
+def _plain_checks(serializer_class: type[serializers.Serializer]) -> Any:
+    """Per field in declared order (the order of DRF's validated_data): its name, whether it
+    is required and may be null, and the check of a non-null value; None when a field or the
+    serializer has anything the checks do not repeat."""
+    if serializer_class in _PLAIN:
+        return _PLAIN[serializer_class]
+    checks: list[tuple[str, bool, bool, Any]] | None = []
+    own_rules = serializer_class.validate is not serializers.Serializer.validate or getattr(
+        getattr(serializer_class, "Meta", None), "validators", None
+    )
+    for name, field in serializer_class().fields.items():
+        check = None if own_rules or field.source != name or field.read_only else _check(field)
+        if check is None or hasattr(serializer_class, f"validate_{name}") or checks is None:
+            checks = None
+            break
+        checks.append((name, field.required, field.allow_null, check))
+    _PLAIN[serializer_class] = checks
+    return checks
+
+
+def _check(field: serializers.Field) -> Any:
+    """The check of a non-null value of `field`: the value as DRF would validate it, or
+    _Judged when it is not one of the plain kinds the field takes as it is."""
+    kind = type(field)
+    if isinstance(field, serializers.CharField) and kind is serializers.CharField:
+        known = (
+            validators.MaxLengthValidator,
+            validators.MinLengthValidator,
+            validators.ProhibitNullCharactersValidator,
+            ProhibitSurrogateCharactersValidator,
+        )
+        if not all(type(v) in known for v in field.validators):
+            return None
+        longest, shortest = field.max_length, field.min_length
+        trim, blank = field.trim_whitespace, field.allow_blank
+
+        def text(value: Any, context: Any) -> str:
+            if type(value) is not str:
+                raise _Judged
+            if value == "" or (trim and not value.strip()):
+                if not blank:
+                    raise _Judged
+                return ""
+            if (
+                (longest is not None and len(value) > longest)
+                or (shortest is not None and len(value) < shortest)
+                or "\x00" in value
+                or (not value.isascii() and any(0xD800 <= ord(c) <= 0xDFFF for c in value))
+            ):
+                raise _Judged
+            return value.strip() if trim else value
+
+        return text
+    if field.validators:
+        return None
+    if kind is serializers.BooleanField:
+
+        def flag(value: Any, context: Any) -> bool:
+            if value is True or value is False:
+                return value
+            raise _Judged
+
+        return flag
+    if kind is serializers.IntegerField:
+
+        def integer(value: Any, context: Any) -> int:
+            if type(value) is not int:
+                raise _Judged
+            return value
+
+        return integer
+    if kind is IdField:
+
+        def record_id(value: Any, context: Any) -> int:
+            pk = parse_id(value)
+            if pk is None:
+                raise _Judged
+            return pk
+
+        return record_id
+    if kind is TimestampField:
+
+        def timestamp(value: Any, context: Any) -> Any:
+            try:
+                return TimestampField.parse(value, context["time_zone"])
+            except (ValueError, OverflowError, TypeError):
+                raise _Judged from None
+
+        return timestamp
+    return None
 
 
 # What the OpenAPI promises an id looks like: 1 to 19 digits without a leading zero, below
@@ -122,6 +262,10 @@ class IdField(serializers.Field):
         return render_id(value)
 
 
+class OutOfRange(ValueError):
+    """A time outside the range of common.limits."""
+
+
 # The years of that range, as a pattern next to the format (JSON Schema has no bounds for a
 # date-time); the edges in other offsets are the server's to check.
 YEAR_PATTERN = r"^(?:19[0-9]{2}|2[0-9]{3})-"
@@ -145,16 +289,24 @@ class TimestampField(serializers.Field):
         "out_of_range": TIME_RANGE_MESSAGE,
     }
 
-    def to_internal_value(self, data: Any):
+    @staticmethod
+    def parse(data: Any, time_zone: Any) -> Any:
+        """The time `data` names; TypeError (not a string), ValueError or OverflowError (not a
+        time), or OutOfRange."""
         if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            value = parse_datetime(data, default_tz=self.context["time_zone"])
-        except (ValueError, OverflowError):
-            self.fail("invalid")
+            raise TypeError(data)
+        value = parse_datetime(data, default_tz=time_zone)
         if not time_in_range(value):
-            self.fail("out_of_range")
+            raise OutOfRange(value)
         return value
+
+    def to_internal_value(self, data: Any):
+        try:
+            return self.parse(data, self.context["time_zone"])
+        except OutOfRange:
+            self.fail("out_of_range")
+        except (TypeError, ValueError, OverflowError):
+            self.fail("invalid")
 
     def to_representation(self, value):
         return value.isoformat()

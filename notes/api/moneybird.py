@@ -15,7 +15,7 @@ from common.exceptions import NotFound
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import NO_CONTENT, body_rules, id_parameter, moneybird_responses
-from common.timefmt import from_db, iso_utc
+from common.timefmt import from_db, iso_utc, iso_utc_from_db
 from notes import services
 from notes.models import Note
 
@@ -91,7 +91,7 @@ class EventOutput(serializers.Serializer):
 
 
 def render_event(event: dict[str, Any]) -> dict[str, Any]:
-    created = iso_utc(from_db(event["created_at"]))
+    created = iso_utc_from_db(event["created_at"])
     return {
         "administration_id": str(event["administration_id"]),
         "user_id": render_id(event["user_id"]),

@@ -105,6 +105,15 @@ def test_40_concurrent_patches_of_one_entry_all_land(setup):
     entry.refresh_from_db()
     last = updated.order_by("-id").first()
     assert entry.description == last.data["description"][1]
+    # Each answer lists every write that committed before it (their events are read after the
+    # entry's lock was granted), then its own: the writes took turns, so the answers hold 1 to
+    # 40 update events, each ending with its own.
+    seen = []
+    for i, response in enumerate(responses):
+        events = [e for e in response.json()["events"] if e["action"] == "time_entry_updated"]
+        assert events[-1]["data"]["description"][1] == f"write {i}"
+        seen.append(len(events))
+    assert sorted(seen) == list(range(1, 41))
 
 
 def test_10_concurrent_timer_starts_all_land_and_one_runs(setup):

@@ -5,8 +5,9 @@ from django.db import IntegrityError
 
 from common.exceptions import NotFound, ValidationFailed
 from notes.models import Event
+from notes.services import events_insert
 from tests.factories import AdministrationFactory, ContactFactory, TimeEntryFactory, member
-from timeentries import services
+from timeentries import services, writes
 from timeentries.models import TimeEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
@@ -102,7 +103,15 @@ def test_failed_event_write_rolls_back_the_change(administration, owner, monkeyp
     def broken_save(self, *args, **kwargs):
         raise IntegrityError("event table unavailable")
 
+    def broken_insert(events):
+        # An event the database refuses (action is NOT NULL), inserted as the update inserts
+        # its events: in the update's own statement on PostgreSQL, after it elsewhere.
+        for event in events:
+            event.action = None
+        return events_insert(events)
+
     monkeypatch.setattr(Event, "save", broken_save)
+    monkeypatch.setattr(writes, "events_insert", broken_insert)
     with pytest.raises(IntegrityError):
         services.time_entry_update(entry=entry, actor=owner, changes={"description": "changed"})
     entry.refresh_from_db()

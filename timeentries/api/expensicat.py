@@ -366,7 +366,7 @@ class TimeEntryDetailView(TimeEntryView):
                 entry=TimeEntry(pk=entry_id, administration=self.administration),
                 actor=request.user,
                 changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
-                entries=self.changeable(),
+                changeable_by=cast(User, request.user),
                 precondition=if_match(request),
             )
         return tagged(request, self.data(self.render(entry)), record_tag(entry))
