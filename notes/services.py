@@ -61,6 +61,17 @@ def event_record(
     return event
 
 
+def _refuse_when_suspended(administration: Administration | None, action: str) -> None:
+    # Every write records its events here (one by one or in bulk), whoever makes it: so no
+    # change of a suspended administration commits (the APIs refuse it earlier, common.api).
+    if (
+        administration is not None
+        and administration.suspended
+        and action not in ALLOWED_WHILE_SUSPENDED
+    ):
+        raise Suspended()
+
+
 def event_new(
     *,
     administration: Administration | None,
@@ -75,14 +86,7 @@ def event_new(
     hands it to events_recorded."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("event_record must run inside the transaction of the change it records")
-    if (
-        administration is not None
-        and administration.suspended
-        and action not in ALLOWED_WHILE_SUSPENDED
-    ):
-        # Every write records its event here, whoever makes it: so no change of a suspended
-        # administration commits (the APIs refuse it earlier, common.api).
-        raise Suspended()
+    _refuse_when_suspended(administration, action)
     return Event(
         administration=administration,
         user=actor,
@@ -241,6 +245,7 @@ def events_record_bulk(
     number of events."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events_record_bulk must run inside the transaction of the change")
+    _refuse_when_suspended(administration, action)
     administration_id = administration.pk if administration is not None else None
     position = position_default(administration_id)
     rows = [

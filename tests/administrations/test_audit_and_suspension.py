@@ -16,6 +16,7 @@ from common.exceptions import NotFound, Suspended
 from notes.models import Event
 from tests.expensicat_support import assert_error, ec_api
 from tests.factories import TimeEntryFactory, member
+from timeentries.bulk import time_entries_create_bulk, time_entries_delete_bulk
 from timeentries.models import TimeEntry
 from timeentries.services import time_entry_create, time_entry_delete
 
@@ -173,6 +174,22 @@ def test_a_suspended_administration_refuses_writes_through_the_services(administ
         time_entry_delete(entry=entry, actor=owner)
     with pytest.raises(Suspended):
         services.contact_create(administration=administration, actor=owner, company_name="X")
+    # Bulk writes (and imports) record their events in one insert: refused the same.
+    with pytest.raises(Suspended):
+        time_entries_create_bulk(
+            administration=administration,
+            actor=owner,
+            items=[
+                {
+                    "user_id": owner.pk,
+                    "started_at": START,
+                    "ended_at": START + timedelta(hours=1),
+                    "description": "refused",
+                }
+            ],
+        )
+    with pytest.raises(Suspended):
+        time_entries_delete_bulk(administration=administration, actor=owner, ids=[entry.pk])
     assert TimeEntry.objects.filter(administration=administration).count() == 1
     assert Event.objects.count() == events
 
