@@ -9,8 +9,9 @@ which makes well-behaved clients sleep for years; we keep the names and fix the 
 
 import re
 import time
+import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -62,6 +63,8 @@ end
 return counts
 """
 _script = None
+# The Redis client of each of Django's cache clients (see _count).
+_clients: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
 def _count(keys: list[tuple[str, int]]) -> list[int]:
@@ -73,10 +76,9 @@ def _count(keys: list[tuple[str, int]]) -> list[int]:
         # CPU: a tenth of a get by id. One per cache client (per thread, as Django's caches
         # are) serves all its requests; the pool, and so the connection, was shared already.
         cache_client = backend._cache
-        client = getattr(cache_client, "_uurwerk_counter_client", None)
+        client = _clients.get(cache_client)
         if client is None:
-            client = cache_client.get_client(write=True)
-            cache_client._uurwerk_counter_client = client
+            client = _clients[cache_client] = cache_client.get_client(write=True)
         if _script is None:
             _script = client.register_script(_COUNT_SCRIPT)
         names = [backend.make_and_validate_key(key) for key, _ in keys]
