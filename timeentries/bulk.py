@@ -78,26 +78,15 @@ def _bulk_related(
             if pk:
                 wanted[field].add(pk)
         given[index] = ids
+    # Each kind looked up inside this administration only, in one query for the batch.
+    sources = {
+        "user": members_of(administration),
+        "contact": Contact.objects.for_administration(administration),
+        "project": Project.objects.for_administration(administration),
+    }
     found: dict[str, dict[int, Any]] = {
-        "user": {u.pk: u for u in members_of(administration).filter(pk__in=wanted["user"])}
-        if wanted["user"]
-        else {},
-        "contact": {
-            c.pk: c
-            for c in Contact.objects.for_administration(administration).filter(
-                pk__in=wanted["contact"]
-            )
-        }
-        if wanted["contact"]
-        else {},
-        "project": {
-            p.pk: p
-            for p in Project.objects.for_administration(administration).filter(
-                pk__in=wanted["project"]
-            )
-        }
-        if wanted["project"]
-        else {},
+        field: {row.pk: row for row in sources[field].filter(pk__in=pks)} if pks else {}
+        for field, pks in wanted.items()
     }
     resolved: dict[int, dict[str, Any] | NotFound | ValidationFailed] = {}
     for index, ids in given.items():
