@@ -6,7 +6,7 @@ from rest_framework import exceptions
 
 from administrations.models import ApiToken, Membership
 from common.auth import INVALID, BearerAuthentication, Grant, hash_token
-from common.db import Prepared
+from common.db import Prepared, checked_by_running
 
 
 def _token_query(key_hash: str) -> QuerySet:
@@ -32,7 +32,8 @@ class ApiTokenAuthentication(BearerAuthentication):
     kind = "api_token"
 
     def authenticate_bearer(self, request, secret: str):
-        token = _TOKEN.first(hash_token(secret))
+        key_hash = hash_token(secret)
+        token = checked_by_running(lambda: _TOKEN.first(key_hash))
         if token is None:
             raise exceptions.AuthenticationFailed(INVALID)
         grant = Grant(

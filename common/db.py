@@ -5,10 +5,10 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import (
     Field,
@@ -21,6 +21,8 @@ from django.db.models import (
 )
 from django.db.models.query import get_related_populators
 from django.utils import timezone
+
+_T = TypeVar("_T")
 
 
 class JSONValue(Func):
@@ -275,6 +277,31 @@ class Prepared:
         for name, position in compiler.annotation_col_map.items():
             setattr(obj, name, row[position])
         return obj
+
+
+def checked_by_running(read: Callable[[], _T], using: str = DEFAULT_DB_ALIAS) -> _T:
+    """Run `read`, a request's first statement (a read: running it twice is harmless), in
+    place of Django's health check of a connection kept from an earlier request: the check
+    costs a round trip (SELECT 1) before every request's first statement, and the statement
+    finds a broken connection just as well. If it fails and the connection is no longer
+    usable, the connection is closed and `read` runs once more on a new one, as after a failed
+    check; any other failure is raised as it is."""
+    wrapper = connections[using]
+    if (
+        wrapper.connection is None
+        or wrapper.health_check_done
+        or not wrapper.health_check_enabled
+        or wrapper.in_atomic_block
+    ):
+        return read()
+    wrapper.health_check_done = True
+    try:
+        return read()
+    except DatabaseError:
+        if wrapper.is_usable():
+            raise
+        wrapper.close()
+    return read()
 
 
 def server_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:

@@ -3,12 +3,16 @@ its page of ids first and reads only what it renders, and a compiled statement a
 values of each request."""
 
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
+import psycopg
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import Api
 from tests.expensicat_support import ec_api
-from tests.factories import member
+from tests.factories import AdministrationFactory, TokenFactory, member
 from tests.timeentries.moneybird_support import make_entry
 
 START = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
@@ -71,3 +75,38 @@ def test_a_compiled_get_answers_for_each_request_its_own_entry_and_caller(admini
     assert colleague_api.get(f"time-entries/{theirs.pk}").status_code == 200
     assert colleague_api.get(f"time-entries/{mine.pk}").status_code == 404
     assert owner_api.get("time-entries/1").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_runs_no_health_check_and_survives_a_connection_broken_meanwhile():
+    administration = AdministrationFactory()
+    token = TokenFactory(user=member(administration, role="owner"), administration=administration)
+    api = Api(administration, token.user, token)
+    assert api.get("time_entries/1").status_code == 404  # the connection is open now
+    # What Django does when a request begins on a connection kept from an earlier one.
+    connection.close_if_unusable_or_obsolete()
+    # Django's check (its SELECT 1 is not logged) did not run: the credential's statement
+    # came first.
+    with (
+        mock.patch.object(connection, "is_usable", wraps=connection.is_usable) as checked,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        assert api.get("time_entries/1").status_code == 404
+    assert checked.call_count == 0
+    assert "administrations_apitoken" in queries.captured_queries[0]["sql"]
+    if connection.vendor != "postgresql":
+        return
+    # The server ends the connection between two requests (a restart, an idle timeout).
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(**_conninfo(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.close_if_unusable_or_obsolete()
+    assert api.get("time_entries/1").status_code == 404
+    assert connection.connection.info.backend_pid != pid
+
+
+def _conninfo() -> dict:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return params
