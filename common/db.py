@@ -286,7 +286,8 @@ def checked_by_running(read: Callable[[], _T], using: str = DEFAULT_DB_ALIAS) ->
     finds a broken connection just as well. If it fails and the connection is no longer
     usable, the connection is closed and `read` runs once more on a new one, as after a failed
     check; any other failure is raised as it is."""
-    wrapper = connections[using]
+    # Any: django-stubs do not know the health check's attributes (Django 4.1).
+    wrapper: Any = connections[using]
     if (
         wrapper.connection is None
         or wrapper.health_check_done

@@ -7,6 +7,8 @@ window resets. Moneybird sends the same names with other meanings (an epoch in R
 which makes well-behaved clients sleep for years; we keep the names and fix the meanings.
 """
 
+import hashlib
+import os
 import re
 import time
 import weakref
@@ -16,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from common.exceptions import RateLimited
 
@@ -62,27 +67,18 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
-_script = None
-# The Redis client of each of Django's cache clients (see _count).
-_clients: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+# Per Django cache client (per thread, as Django's caches are): a connection of its pool kept
+# for the counters, and the script's SHA1 (see _count).
+_connections: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_SCRIPT_SHA = hashlib.sha1(_COUNT_SCRIPT.encode()).hexdigest()
 
 
 def _count(keys: list[tuple[str, int]]) -> list[int]:
     """Count one request under each (key, timeout in seconds) and return the counts."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
-        global _script
-        # Django's Redis cache builds a new redis.Redis over its pool on every call, ~0.3 ms of
-        # CPU: a tenth of a get by id. One per cache client (per thread, as Django's caches
-        # are) serves all its requests; the pool, and so the connection, was shared already.
-        cache_client = backend._cache
-        client = _clients.get(cache_client)
-        if client is None:
-            client = _clients[cache_client] = cache_client.get_client(write=True)
-        if _script is None:
-            _script = client.register_script(_COUNT_SCRIPT)
         names = [backend.make_and_validate_key(key) for key, _ in keys]
-        return [int(c) for c in _script(keys=names, args=[t for _, t in keys], client=client)]
+        return _count_on_redis(backend, names, [timeout for _, timeout in keys])
     counts = []
     for key, timeout in keys:
         # add() is a no-op when the key exists, incr() is atomic: together they count correctly
@@ -165,3 +161,32 @@ class RateLimitedViewMixin(_ViewBase):
             for name, value in self._rate_usage.headers().items():
                 response.headers.setdefault(name, value)
         return response
+
+
+def _count_on_redis(backend: RedisCache, names: list[str], timeouts: list[int]) -> list[int]:
+    """The script on one connection of the cache's pool, kept for it, the command written and
+    its answer read directly: redis-py's client around a command (a client per call in
+    Django's cache, the pool's checkout, retries, the script object) cost more CPU than the
+    round trip, on every API request. A connection that fails is dropped and the command sent
+    once more on a new one; a server that lost its scripts (a restart) is given it again."""
+    cache_client: Any = backend._cache  # its pool is private API, as the stubs say
+    held = _connections.get(cache_client)
+    command = ("EVALSHA", _SCRIPT_SHA, len(names), *names, *timeouts)
+    for attempt in (1, 2):
+        if held is None or held.pid != os.getpid():
+            pool = cache_client._get_connection_pool(write=True)
+            held = _connections[cache_client] = pool.connection_class(**pool.connection_kwargs)
+        try:
+            held.send_command(*command)
+            try:
+                return [int(count) for count in held.read_response()]
+            except NoScriptError:
+                held.send_command("SCRIPT", "LOAD", _COUNT_SCRIPT)
+                held.read_response()
+                held.send_command(*command)
+                return [int(count) for count in held.read_response()]
+        except (RedisConnectionError, RedisTimeoutError):
+            held.disconnect()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -89,3 +89,27 @@ def test_counters_are_shared_through_redis_across_connections(settings):
         second = hit("shared", limit, now=1001.0)
         caches["default"].clear()
     assert (first.remaining, second.remaining) == (9, 8)
+
+
+@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+def test_counting_survives_a_redis_restart():
+    """The counters' connection is kept between requests: when the server drops it, or comes
+    back without the script (both happen on a restart), the next count still lands."""
+    import redis
+
+    from common.ratelimit import Limit, hit
+
+    redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",
+    }
+    server = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    with override_settings(CACHES={"default": redis_cache}):
+        caches["default"].clear()
+        limit = Limit(10, 60)
+        assert hit("restart", limit, now=1000.0).remaining == 9
+        server.script_flush()
+        assert hit("restart", limit, now=1000.0).remaining == 8
+        server.client_kill_filter(_type="normal", skipme=True)
+        assert hit("restart", limit, now=1000.0).remaining == 7
+        caches["default"].clear()
