@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from common.conditional import record_tag
+from common.pagination import CursorPage
 from tests.conftest import Api
 from tests.expensicat_support import ec_api
 from tests.factories import (
@@ -27,7 +28,7 @@ from timeentries import rows, services
 from timeentries.api import expensicat as expensicat_api
 from timeentries.api import moneybird as moneybird_api
 from timeentries.models import TimeEntry
-from timeentries.selectors import time_entries_of, with_details
+from timeentries.selectors import time_entries_of, time_entries_visible, with_details
 
 NOW = datetime(2025, 3, 12, 15, 45, 30, 123456, tzinfo=UTC)
 
@@ -279,6 +280,45 @@ def test_a_shape_is_built_once_and_values_only_change_its_parameters(
         assert response.status_code == 200 and response.json()
         made.append(rows.STATEMENTS.built)
     assert made[0] in (built, built + 2) and made[1] == made[0]
+
+
+@pytest.mark.parametrize("sees_everyone", [True, False])
+def test_an_unfiltered_expensicat_page_binds_its_values_into_a_where_compiled_once(
+    administration, owner, thirty, sees_everyone
+):
+    """The list without filters takes its WHERE from a shape compiled once (rows.WhereShape):
+    with any values it is the WHERE the ORM compiles for the same queryset, and a member's
+    page holds only their own entries."""
+    someone = member(administration)
+    make_entry(administration, someone, datetime(2025, 3, 11, 9, 0, tzinfo=AMS))
+    entries = list(time_entries_of(administration).order_by("-started_at", "id"))
+    shape = expensicat_api._UNFILTERED[sees_everyone, True]
+    for user, row in ((owner, entries[3]), (someone, entries[20])):
+        after = (row.started_at, row.pk)
+        visible = time_entries_visible(administration, user, sees_everyone=sees_everyone)
+        expected = rows.where_of(
+            expensicat_api.KEYSET.narrowed(visible, CursorPage(limit=1, after=after))
+        )
+        own = () if sees_everyone else (user.pk,)
+        assert shape(administration.pk, *own, *after) == expected
+    # Through the API: an owner pages through everyone's entries, a member only their own.
+    caller = owner if sees_everyone else someone
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 7, **({"cursor": cursor} if cursor else {})}
+        body = ec_api(caller).get("time-entries", params).json()
+        seen += [entry["id"] for entry in body["data"]]
+        cursor = body["meta"]["next_cursor"]
+        if cursor is None:
+            break
+    mine = [e for e in entries if sees_everyone or e.user_id == someone.pk]
+    assert seen == [str(e.pk) for e in mine]
+
+
+def test_a_where_shape_refuses_a_value_that_does_not_reach_the_sql(administration):
+    shape = rows.WhereShape(lambda administration_id: time_entries_of(administration.pk), "id")
+    with pytest.raises(rows.ShapeRefused):
+        shape(administration.pk)
 
 
 @pytest.mark.parametrize(
