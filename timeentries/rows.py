@@ -219,7 +219,8 @@ class WhereShape:
         slots: list[tuple[int, Callable] | None] = []
         for param in where.params:
             slot = None
-            for i, (kind, placeholder) in enumerate(zip(self.kinds, self.placeholders, strict=True)):
+            pairs = zip(self.kinds, self.placeholders, strict=True)
+            for i, (kind, placeholder) in enumerate(pairs):
                 if kind == "id" and isinstance(param, int) and param == placeholder:
                     # The int type Django chose for the column (psycopg's Int8, Int4, ...).
                     slot = (i, type(param))
