@@ -336,3 +336,38 @@ def test_both_dialects_negotiate_as_drf_does(api, owner, accept, status):
     # A format asked for in the query: JSON is served, an unknown one is not found.
     assert api.get("time_entries", {"format": "json"}).status_code == 200
     assert api.get("time_entries", {"format": "xml"}).status_code == 404
+
+
+def test_a_list_builds_its_filter_once_per_filter_administration_and_day(
+    bound, administration, thirty, freeze, monkeypatch
+):
+    """moneybird.listed_where keeps a list's WHERE by everything it is made of: paging with
+    the same filter builds no filter set again; another filter, another day (periods move) or
+    a bad filter (never kept) does."""
+    built = []
+    original = moneybird_api.TimeEntryFilterSet.from_string
+
+    def counted(*args, **kwargs):
+        built.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(moneybird_api.TimeEntryFilterSet, "from_string", counted)
+    moneybird_api._LISTED_WHERES.clear()
+    api = bound
+    pages = [api.get("time_entries", {"per_page": 10, "page": n}).json() for n in (1, 2, 3)]
+    assert built == [None]
+    assert [len(page) for page in pages] == [10, 10, 10]
+    assert len({entry["id"] for page in pages for entry in page}) == 30
+    assert api.get("time_entries", {"filter": "period:this_week"}).status_code == 200
+    assert api.get("time_entries", {"filter": "period:this_week"}).status_code == 200
+    assert built == [None, "period:this_week"]
+    for _ in range(2):
+        assert api.get("time_entries", {"filter": "period:nonsense"}).status_code == 400
+    assert built == [None, "period:this_week", "period:nonsense", "period:nonsense"]
+    # A week later this week is another week: the entries of the week before are not in it.
+    freeze(datetime(2025, 3, 19, 12, 0, tzinfo=UTC))
+    assert api.get("time_entries", {"filter": "period:this_week"}).json() == []
+    # (Built anew, and once more: a list that finds nothing checks the ids its filter names.)
+    assert built[4:] == ["period:this_week", "period:this_week"]
+    # A filter that finds nothing still checks the ids it names (404 for a foreign one).
+    assert api.get("time_entries", {"filter": "contact_id:1"}).status_code == 404

@@ -315,17 +315,22 @@ def _exists_or_404(administration: Administration, entry_id: str) -> None:
 
 
 def listed_entries(
-    request: Request, administration: Administration, *, time_zone: tzinfo | None = None
+    request: Request,
+    administration: Administration,
+    *,
+    time_zone: tzinfo | None = None,
+    today: date | None = None,
 ) -> tuple[TimeEntryFilterSet, QuerySet]:
     """The entries the list answers for this request's `filter=` and `query=` (and the filter
     they came from, for check_references), unordered and unpaged. The report reads the same.
-    Periods and days are read in `time_zone`, by default the administration's."""
+    Periods and days are read in `time_zone`, by default the administration's, relative to
+    `today` there (by default now's day)."""
     zone = time_zone or administration.tz
     filterset = TimeEntryFilterSet.from_string(
         request.query_params.get("filter"),
         queryset=time_entries_of(administration),
         administration=administration,
-        today=timezone.now().astimezone(zone).date(),
+        today=today or timezone.now().astimezone(zone).date(),
         time_zone=zone,
     )
     queryset = filterset.qs
@@ -333,6 +338,36 @@ def listed_entries(
     if query:
         queryset = queryset.filter(description__icontains=query)
     return filterset, queryset
+
+
+# The WHERE of the list by everything it is made of: the administration, its zone, the day it
+# is there (periods are relative to it), and the filter and query given. A client pages
+# through a list, or polls one, with the same filter, and the filter set's queryset with its
+# compilation cost more than the rest of such a request's Python. Bounded; only a filter that
+# was valid is kept (a bad one raises first).
+_LISTED_WHERES: dict[tuple, rows.Where] = {}
+_LISTED_WHERES_MAX = 512
+
+
+def listed_where(request: Request, administration: Administration) -> rows.Where:
+    """rows.where_of(listed_entries(request, administration)[1]), made once per key."""
+    zone = administration.tz
+    today = timezone.now().astimezone(zone).date()
+    params = request.query_params
+    key = (
+        administration.pk,
+        administration.time_zone,
+        today,
+        params.get("filter"),
+        params.get("query"),
+    )
+    where = _LISTED_WHERES.get(key)
+    if where is None:
+        where = rows.where_of(listed_entries(request, administration, today=today)[1])
+        if len(_LISTED_WHERES) >= _LISTED_WHERES_MAX:
+            _LISTED_WHERES.clear()
+        _LISTED_WHERES[key] = where
+    return where
 
 
 class TimeEntryListView(MoneybirdView):
@@ -357,11 +392,10 @@ class TimeEntryListView(MoneybirdView):
     )
     def get(self, request: Request, administration_id: str) -> HttpResponse:
         page = page_from_request(request)
-        filterset, queryset = listed_entries(request, self.administration)
-        where, limit = rows.where_of(queryset), count_limit(page)
+        where, limit = listed_where(request, self.administration), count_limit(page)
         counted = rows.moneybird_count(where, limit=limit)
         if counted == 0:
-            filterset.check_references()
+            listed_entries(request, self.administration)[0].check_references()
         found = rows.moneybird_page(where, offset=page.offset, limit=page.size)
         shown = shows_sales_invoices(request)
         body = orjson.dumps([rows.render_moneybird(row, sales_invoices=shown) for row in found])
