@@ -18,9 +18,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from common.exceptions import RateLimited
 
@@ -169,6 +166,12 @@ def _count_on_redis(backend: RedisCache, names: list[str], timeouts: list[int]) 
     Django's cache, the pool's checkout, retries, the script object) cost more CPU than the
     round trip, on every API request. A connection that fails is dropped and the command sent
     once more on a new one; a server that lost its scripts (a restart) is given it again."""
+    # Imported here: redis-py is loaded by the Redis cache backend only (it pulls in more, e.g.
+    # cryptography), and a worker on the embedded default never needs it.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import NoScriptError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     cache_client: Any = backend._cache  # its pool is private API, as the stubs say
     held = _connections.get(cache_client)
     command = ("EVALSHA", _SCRIPT_SHA, len(names), *names, *timeouts)

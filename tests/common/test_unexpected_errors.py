@@ -63,7 +63,7 @@ def test_moneybird_answers_an_unexpected_exception_with_a_json_500(api, monkeypa
 
 def test_expensicat_answers_an_unexpected_exception_with_a_json_500(owner, monkeypatch, caplog):
     ec = ec_api(owner)
-    monkeypatch.setattr("timeentries.api.expensicat.time_entries_visible", explode)
+    monkeypatch.setattr("timeentries.rows.expensicat_page", explode)
     unraising(ec.client)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         response = ec.get("time-entries")
