@@ -4,9 +4,9 @@ queries whatever its size."""
 
 from typing import Any
 
-from django.db.models import Expression, F, JSONField, Model
+from django.db.models import Expression, F, Model
 
-from common.db import JSONValue
+from common.db import JSONTextField, JSONValue
 from notes.models import Event, Note
 
 EVENT_FIELDS = {
@@ -49,7 +49,7 @@ class ChildrenJSON(Expression):
     JSON, not as a string). Children that point at their parent with a foreign key (a contact's
     people) name it in `parent` instead of an `entity_type`."""
 
-    output_field = JSONField()
+    output_field = JSONTextField()
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class ChildrenJSON(Expression):
         *,
         parent: str | None = None,
     ):
-        super().__init__(output_field=JSONField())
+        super().__init__(output_field=JSONTextField())
         self.model, self.fields, self.entity_type = model, fields, entity_type
         self.parent = parent
         self._sql: dict[str, str] = {}
@@ -82,7 +82,7 @@ class ChildrenJSON(Expression):
         if postgres:
             # json, not jsonb: building jsonb (parsed, keys sorted) took an entry with two
             # hundred events 6 ms against 1.6; a JSON column inside it is jsonb already, so
-            # every value reads back the same. As text, which JSONField loads.
+            # every value reads back the same. As text, which JSONTextField loads.
             items = f"json_agg(json_build_object({', '.join(pairs)}))::text"
         else:  # json_group_array gives [] for no rows; NULL, as on PostgreSQL
             items = f"NULLIF(json_group_array(json_object({', '.join(pairs)})), '[]')"
