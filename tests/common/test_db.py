@@ -64,3 +64,34 @@ def test_insert_rows_keeps_awkward_text_and_json_exactly(administration, user):
     assert event.data == {"text": AWKWARD, "nested": [1, None, True], "7": "seven"}
     assert imported_keys(administration, "test", ["k\\1", "k\\2", ""]) == {"k\\1"}
     assert imported_keys(administration, "other", ["k\\1"]) == set()
+
+
+def test_server_cursors_load_timestamps_as_django_does(administration, user):
+    """common.db.server_cursor (and so Prepared and the hot reads) loads timestamps with
+    psycopg's C loader where it can: the same aware datetimes in UTC as Django's cursors."""
+    from django.db import connection
+
+    from common.db import server_cursor, timestamps_in_c
+
+    moments = [
+        datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ]
+    sql = "SELECT %s::timestamptz" if connection.vendor == "postgresql" else "SELECT %s"
+    for moment in moments:
+        with connection.cursor() as django_cursor:
+            django_cursor.execute(sql, [moment])
+            (expected,) = django_cursor.fetchone()
+        with server_cursor() as cursor:
+            cursor.execute(sql, [moment])
+            (loaded,) = cursor.fetchone()
+        assert loaded == expected
+        if connection.vendor == "postgresql":
+            assert loaded == moment and loaded.tzinfo is UTC
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.connection.cursor() as raw:
+            assert timestamps_in_c(connection, raw)
+            loader = raw.adapters.get_loader(raw.adapters.types["timestamptz"].oid, 0)
+            assert loader.__module__ == "psycopg_binary._psycopg"
