@@ -348,14 +348,15 @@ def _c_timestamptz_loader() -> Any:
     return None if loader is None or loader.__module__.startswith("psycopg.") else loader
 
 
-def server_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
+def server_cursor(using: str = DEFAULT_DB_ALIAS, *, prepare: bool = True) -> Any:
     """A cursor for statements whose text is the same on every run (Prepared, the hot reads of
     timeentries/rows.py). On PostgreSQL it binds values on the server (Django's cursors
     interpolate them into the text on the client) and prepares each text once per connection
     (Django turns psycopg's automatic preparing off): PostgreSQL then parses and analyses a
     statement once instead of on every request. Wrapped as Django wraps its own cursors, so
     errors are translated and, when queries are logged (tests, the bench), a statement is
-    logged with its values in the text as before. Elsewhere Django's cursor."""
+    logged with its values in the text as before. Elsewhere Django's cursor. Without `prepare`
+    the statement is planned for its values on every run (see timeentries.rows.plans_per_run)."""
     wrapper = connections[using]
     if wrapper.vendor != "postgresql":
         return wrapper.cursor()
@@ -375,13 +376,17 @@ def server_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
     ):
         register_tzloader(wrapper.timezone, raw)
     wrapper.validate_thread_sharing()
-    return (_LoggedCursor if wrapper.queries_logged else _PreparingCursor)(raw, wrapper)
+    cursor = (_LoggedCursor if wrapper.queries_logged else _PreparingCursor)(raw, wrapper)
+    cursor.prepare = prepare
+    return cursor
 
 
 _NEVER = 2**62
 
 
 class _PreparingCursor(CursorWrapper):
+    prepare = True
+
     def _execute(self, sql, params, *ignored_wrapper_args):
         self.db.validate_no_broken_transaction()
         connection = self.cursor.connection
@@ -394,7 +399,7 @@ class _PreparingCursor(CursorWrapper):
             if previous is None:
                 connection.prepare_threshold = _NEVER
             try:
-                return self.cursor.execute(sql, params, prepare=True)
+                return self.cursor.execute(sql, params, prepare=self.prepare)
             finally:
                 connection.prepare_threshold = previous
 

@@ -371,3 +371,27 @@ def test_a_list_builds_its_filter_once_per_filter_administration_and_day(
     assert built[4:] == ["period:this_week", "period:this_week"]
     # A filter that finds nothing still checks the ids it names (404 for a foreign one).
     assert api.get("time_entries", {"filter": "contact_id:1"}).status_code == 404
+
+
+def test_lists_filtering_on_a_contact_project_person_or_text_are_planned_per_run(
+    administration, owner
+):
+    """rows.plans_per_run: the filters whose values select very different shares of the
+    entries are planned for their values; the tenant, period, state and keyset keep one
+    prepared plan."""
+    entries = time_entries_of(administration)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    even = [
+        entries,
+        entries.filter(started_at__gte=start, started_at__lt=start + timedelta(days=1)),
+        entries.filter(ended_at__isnull=False, billable=True, sales_invoice__isnull=True),
+        expensicat_api.KEYSET.narrowed(entries, CursorPage(limit=1, after=(start, 5))),
+    ]
+    uneven = [
+        entries.filter(contact_id=1),
+        entries.filter(project_id=1),
+        entries.filter(user=owner),
+        entries.filter(description__icontains="design"),
+    ]
+    assert [rows.plans_per_run(rows.where_of(q)) for q in even] == [False] * 4
+    assert [rows.plans_per_run(rows.where_of(q)) for q in uneven] == [True] * 4
