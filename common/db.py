@@ -303,7 +303,7 @@ def checked_by_running(read: Callable[[], _T], using: str = DEFAULT_DB_ALIAS) ->
     finds a broken connection just as well. If it fails and the connection is no longer
     usable, the connection is closed and `read` runs once more on a new one, as after a failed
     check; any other failure is raised as it is."""
-    # Any: django-stubs do not know the health check's attributes (Django 4.1).
+    # Any: django-stubs do not know the health check's attributes (new in Django 4.1).
     wrapper: Any = connections[using]
     if (
         wrapper.connection is None

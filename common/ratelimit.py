@@ -64,8 +64,8 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
-# Per Django cache client (per thread, as Django's caches are): a connection of its pool kept
-# for the counters, and the script's SHA1 (see _count).
+# Per Django cache client (per thread, as Django's caches are): a connection made as its pool
+# makes them, kept for the counters (see _count_on_redis); and the script's SHA1.
 _connections: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 _SCRIPT_SHA = hashlib.sha1(_COUNT_SCRIPT.encode()).hexdigest()
 
@@ -161,11 +161,12 @@ class RateLimitedViewMixin(_ViewBase):
 
 
 def _count_on_redis(backend: RedisCache, names: list[str], timeouts: list[int]) -> list[int]:
-    """The script on one connection of the cache's pool, kept for it, the command written and
-    its answer read directly: redis-py's client around a command (a client per call in
-    Django's cache, the pool's checkout, retries, the script object) cost more CPU than the
-    round trip, on every API request. A connection that fails is dropped and the command sent
-    once more on a new one; a server that lost its scripts (a restart) is given it again."""
+    """The script on a connection kept for it, the command written and its answer read
+    directly: redis-py's client around a command (a client per call in Django's cache, the
+    pool's checkout, retries, the script object) cost more CPU than the round trip, on every
+    API request. A connection that fails is dropped and the command sent once more on a new
+    one (a count may then land twice); a server that lost its scripts (a restart) is given it
+    again."""
     # Imported here: redis-py is loaded by the Redis cache backend only (it pulls in more, e.g.
     # cryptography), and a worker on the embedded default never needs it.
     from redis.exceptions import ConnectionError as RedisConnectionError
