@@ -59,6 +59,16 @@ def count_kind(found: list[str], kind: str) -> int:
 # --- statement counts -----------------------------------------------------------------------
 
 
+def bulk_patched(api, n: int, changes: dict, *, offset: int = 0) -> list[str]:
+    """The statements of one bulk PATCH of `changes` to `n` new entries, all answered 200."""
+    ids = created(api, n, offset=offset)
+    response, found = statements(
+        lambda: api.patch("time_entries/bulk", {"ids": ids, "time_entry": changes})
+    )
+    assert [r["status"] for r in response.json()] == [200] * n, response.content
+    return found
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -70,14 +80,7 @@ def count_kind(found: list[str], kind: str) -> int:
 def test_moneybird_bulk_patch_costs_the_same_for_5_or_100_items(api, project, changes):
     changes = {k: str(project.pk) if v == "project" else v for k, v in changes.items()}
 
-    def patch(ids: list[str]) -> list[str]:
-        response, found = statements(
-            lambda: api.patch("time_entries/bulk", {"ids": ids, "time_entry": changes})
-        )
-        assert [r["status"] for r in response.json()] == [200] * len(ids), response.content
-        return found
-
-    few, many = patch(created(api, 5)), patch(created(api, 100, offset=10))
+    few, many = bulk_patched(api, 5, changes), bulk_patched(api, 100, changes, offset=10)
     assert few == many
     assert count_kind(many, "UPDATE timeentries_timeentry") == 1
     assert count_kind(many, "INSERT notes_event") == 1
@@ -93,14 +96,7 @@ def test_moneybird_bulk_patch_under_overlap_prevention_costs_the_same(
     # Another person: every item is checked against that person's entries and the batch's.
     changes = {"user_id": str(colleague.pk)}
 
-    def patch(ids: list[str]) -> list[str]:
-        response, found = statements(
-            lambda: api.patch("time_entries/bulk", {"ids": ids, "time_entry": changes})
-        )
-        assert [r["status"] for r in response.json()] == [200] * len(ids), response.content
-        return found
-
-    few, many = patch(created(api, 5)), patch(created(api, 100, offset=10))
+    few, many = bulk_patched(api, 5, changes), bulk_patched(api, 100, changes, offset=10)
     assert few == many
 
 

@@ -1,6 +1,6 @@
 """Expensicat's /api/v1/time-entries, over timeentries.services."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, cast
 
 import orjson
@@ -244,6 +244,19 @@ class TimeEntryView(ExpensicatView):
             self.administration, cast(User, self.request.user), sees_everyone=self.sees_everyone
         )
 
+    def filtered(self, time_zone: tzinfo | None = None) -> QuerySet:
+        """The entries the request's filters (start_date, end_date, q, project_id, user_id)
+        leave of those the caller sees; dates read in `time_zone`, by default the
+        organization's."""
+        return ExpensicatTimeEntryFilterSet.from_params(
+            self.request.query_params,
+            queryset=self.visible(),
+            administration=self.administration,
+            user=self.request.user,
+            sees_everyone=self.sees_everyone,
+            time_zone=time_zone,
+        ).qs
+
     def entry_or_404(self, pk: str) -> TimeEntry:
         entry = self.visible().select_related(*RELATED).filter(pk=path_id(pk)).first()
         if entry is None:
@@ -308,14 +321,7 @@ class TimeEntryListView(TimeEntryView):
         page = KEYSET.page_from_request(request)
         params = request.query_params
         if any(name in params for name in ExpensicatTimeEntryFilterSet.base_filters):
-            filterset = ExpensicatTimeEntryFilterSet.from_params(
-                params,
-                queryset=self.visible(),
-                administration=self.administration,
-                user=request.user,
-                sees_everyone=self.sees_everyone,
-            )
-            where = rows.where_of(KEYSET.narrowed(filterset.qs, page))
+            where = rows.where_of(KEYSET.narrowed(self.filtered(), page))
         else:
             shape = _UNFILTERED[self.sees_everyone, page.after is not None]
             own = () if self.sees_everyone else (request.user.pk,)

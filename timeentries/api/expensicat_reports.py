@@ -12,7 +12,6 @@ from common.api.expensicat import expensicat_path
 from common.openapi import expensicat_data, expensicat_responses
 from timeentries.api.expensicat import DAY, TimeEntryView
 from timeentries.api.report_schema import report_output
-from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
 from timeentries.reports import (
     GROUPINGS,
     group_by_schema,
@@ -99,16 +98,8 @@ class ReportSummaryView(TimeEntryView):
         group_by = parse_group_by(params.get("group_by"), aliases=ALIASES)
         week_start = parse_week_start(params.get("week_start"))
         zone = parse_time_zone(params.get("time_zone"), default=self.administration.tz)
-        filterset = ExpensicatTimeEntryFilterSet.from_params(
-            params,
-            queryset=self.visible(),
-            administration=self.administration,
-            user=request.user,
-            sees_everyone=self.sees_everyone,
-            time_zone=zone,
-        )
         report = time_entry_report(
-            filterset.qs, group_by=group_by, time_zone=zone, week_start=week_start
+            self.filtered(zone), group_by=group_by, time_zone=zone, week_start=week_start
         )
         return self.data(render_report(report))
 
