@@ -21,13 +21,32 @@ BULK_MAX = 100
 QUERY_IDS_PATTERN = rf"^\s*[^,\s\x00][^,\x00]*(?:,[^,\x00]*){{0,{BULK_MAX - 1}}}$"
 # What items_of and given_ids take, for the OpenAPI (common.openapi.body_rules).
 BULK_ITEMS = {"minItems": 1, "maxItems": BULK_MAX}
+# A bulk create's items: any value is taken as an item and judged on its own (validated_items),
+# so the schema says what the server does instead of the single create's shape, which a client
+# finds in that operation's request body.
+BULK_CREATE_ITEMS = {
+    **BULK_ITEMS,
+    "items": {
+        "description": "The body of a single create. Each item is judged on its own: one that "
+        "is not a valid body is answered 422 in its own result, and the others are written "
+        "(unless atomic=true)."
+    },
+}
 # An item written and then rolled back (atomic=true), or never tried because another failed.
 ROLLED_BACK = 424
+
+# The flag vocabulary of common.flags (empty: the default) in a query string, and in a body,
+# where a JSON true, false, 0 or 1 is a flag too: what atomic_flag takes.
+FLAG_TEXT = {
+    "type": "string",
+    "pattern": r"^\s*(?:[tT][rR][uU][eE]|[yY][eE][sS]|[fF][aA][lL][sS][eE]|[nN][oO]|[01])?\s*$",
+}
+FLAG_BODY = {"oneOf": [{"type": "boolean"}, FLAG_TEXT, {"type": "integer", "enum": [0, 1]}]}
 
 # The OpenAPI parameters every bulk endpoint takes.
 ATOMIC = OpenApiParameter(
     "atomic",
-    bool,
+    FLAG_TEXT,
     description='true: all or nothing (also accepted as `"atomic": true` in the body).',
 )
 QUERY_IDS = OpenApiParameter(
@@ -97,12 +116,13 @@ def validated_items(items: Sequence[Any], validate: Callable[[dict[str, Any]], A
 
 
 def atomic_flag(request: Request) -> bool:
-    """atomic=true in the query string or "atomic": true in the body: all or nothing."""
-    value = request.query_params.get("atomic")
-    if value is None and isinstance(request.data, dict):
-        value = request.data.get("atomic")
+    """atomic=true in the query string or "atomic": true in the body: all or nothing. The query
+    string's wins when both are given; either one that is no flag is a 400."""
+    query = request.query_params.get("atomic")
+    body = request.data.get("atomic") if isinstance(request.data, dict) else None
     try:
-        return parse_flag(value)
+        in_body = parse_flag(body)
+        return in_body if query is None else parse_flag(query)
     except ValueError:
         raise BadRequest("atomic must be true or false", field="atomic", code="invalid") from None
 

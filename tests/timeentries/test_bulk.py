@@ -268,6 +268,22 @@ def test_expensicat_atomic_and_limits(owner):
     assert ec.get("time-entries/bulk").status_code == 405
 
 
+def test_a_bad_atomic_flag_is_a_400_wherever_it_is_given(owner):
+    """Also in the body when the query string gives one too (the query string's wins)."""
+    ec = ec_api(owner)
+    for path, body in [
+        ("time-entries/bulk?atomic=maybe", {"items": [ec_item(0)]}),
+        ("time-entries/bulk", {"items": [ec_item(0)], "atomic": "maybe"}),
+        ("time-entries/bulk?atomic=false", {"items": [ec_item(0)], "atomic": "maybe"}),
+    ]:
+        response = ec.post(path, body)
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["details"] == {"atomic": ["atomic must be true or false"]}
+    assert not TimeEntry.objects.exists()
+    response = ec.post("time-entries/bulk?atomic=false", {"items": [ec_item(0)], "atomic": True})
+    assert [r["status"] for r in response.json()["data"]] == [201]
+
+
 def test_expensicat_members_change_only_their_own_entries(administration, owner):
     someone = member(administration, role="member")
     theirs = make_entry(administration, owner, T0, 30)

@@ -27,7 +27,9 @@ from common.api.expensicat import (
 )
 from common.bulk import (
     ATOMIC,
+    BULK_CREATE_ITEMS,
     BULK_ITEMS,
+    FLAG_BODY,
     QUERY_IDS,
     BulkView,
     given_ids,
@@ -443,12 +445,16 @@ BULK_RESULTS = inline_serializer(
 
 
 # What common.bulk.items_of and given_ids refuse with a 400 (common.openapi.body_rules).
-body_rules("ExpensicatTimeEntryBulkCreate", required=("items",), fields={"items": BULK_ITEMS})
+body_rules(
+    "ExpensicatTimeEntryBulkCreate",
+    required=("items",),
+    fields={"items": BULK_CREATE_ITEMS, "atomic": FLAG_BODY},
+)
 body_rules(
     "ExpensicatTimeEntryBulkUpdate",
     required=("ids", "changes"),
     required_when_partial=True,
-    fields={"ids": BULK_ITEMS},
+    fields={"ids": BULK_ITEMS, "atomic": FLAG_BODY},
 )
 
 

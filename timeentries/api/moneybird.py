@@ -26,7 +26,9 @@ from common.api import IdField, TimestampField, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.bulk import (
     ATOMIC,
+    BULK_CREATE_ITEMS,
     BULK_ITEMS,
+    FLAG_BODY,
     QUERY_IDS,
     BulkView,
     given_ids,
@@ -569,13 +571,15 @@ BULK_RESULT = inline_serializer(
 
 # What common.bulk.items_of and given_ids refuse with a 400 (common.openapi.body_rules).
 body_rules(
-    "MoneybirdTimeEntryBulkCreate", required=("time_entries",), fields={"time_entries": BULK_ITEMS}
+    "MoneybirdTimeEntryBulkCreate",
+    required=("time_entries",),
+    fields={"time_entries": BULK_CREATE_ITEMS, "atomic": FLAG_BODY},
 )
 body_rules(
     "MoneybirdTimeEntryBulkUpdate",
     required=("ids", "time_entry"),
     required_when_partial=True,
-    fields={"ids": BULK_ITEMS},
+    fields={"ids": BULK_ITEMS, "atomic": FLAG_BODY},
 )
 
 
