@@ -348,24 +348,52 @@ def _c_timestamptz_loader() -> Any:
     return None if loader is None or loader.__module__.startswith("psycopg.") else loader
 
 
+# Above any statement count: see _run_prepared.
+_NEVER = 2**62
+
+
 def server_cursor(using: str = DEFAULT_DB_ALIAS, *, prepare: bool = True) -> Any:
     """A cursor for statements whose text is the same on every run (Prepared, the hot reads of
     timeentries/rows.py). On PostgreSQL it binds values on the server (Django's cursors
     interpolate them into the text on the client) and prepares each text once per connection
     (Django turns psycopg's automatic preparing off): PostgreSQL then parses and analyses a
-    statement once instead of on every request. Wrapped as Django wraps its own cursors, so
-    errors are translated and, when queries are logged (tests, the bench), a statement is
-    logged with its values in the text as before. Elsewhere Django's cursor. Without `prepare`
-    the statement is planned for its values on every run (see timeentries.rows.plans_per_run)."""
+    statement once instead of on every request. Errors are translated as on Django's cursors.
+    Elsewhere Django's cursor. Without `prepare` the statement is planned for its values on
+    every run (see timeentries.rows.plans_per_run).
+
+    One such cursor is kept per connection and used again (`with` leaves it open): making a
+    psycopg cursor, with its adapters and the timestamp loader, and passing through Django's
+    cursor wrappers took half the CPU of running a hot read's statement. When queries are
+    logged (tests, the bench) or an execute wrapper is installed, each statement gets a new
+    cursor wrapped as Django wraps its own, so it is logged (with its values in the text) and
+    wrapped as before."""
     wrapper = connections[using]
     if wrapper.vendor != "postgresql":
         return wrapper.cursor()
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    wrapper.validate_thread_sharing()
+    if wrapper.queries_logged or wrapper.execute_wrappers:
+        cursor = (_LoggedCursor if wrapper.queries_logged else _PreparingCursor)(
+            _new_server_cursor(wrapper), wrapper
+        )
+        cursor.prepare = prepare
+        return cursor
+    kept = getattr(wrapper, "_kept_server_cursor", None)
+    if kept is None or kept.raw.connection is not wrapper.connection or kept.raw.closed:
+        kept = _KeptCursor(wrapper, _new_server_cursor(wrapper))
+        # On the wrapper: per thread and alias as Django's connections are, and replaced with
+        # the connection (the identity check above) when Django reconnects.
+        wrapper._kept_server_cursor = kept  # type: ignore[attr-defined]
+    kept.prepare = prepare
+    return kept
+
+
+def _new_server_cursor(wrapper: Any) -> Any:
     import psycopg  # loaded with the PostgreSQL backend already
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
-    wrapper.close_if_health_check_failed()
-    wrapper.ensure_connection()
     connection = wrapper.connection
     with wrapper.wrap_database_errors:
         raw = psycopg.Cursor(connection)
@@ -375,33 +403,58 @@ def server_cursor(using: str = DEFAULT_DB_ALIAS, *, prepare: bool = True) -> Any
         wrapper.timezone != connection.adapters.get_loader(oid, Format.TEXT).timezone
     ):
         register_tzloader(wrapper.timezone, raw)
-    wrapper.validate_thread_sharing()
-    cursor = (_LoggedCursor if wrapper.queries_logged else _PreparingCursor)(raw, wrapper)
-    cursor.prepare = prepare
-    return cursor
+    return raw
 
 
-_NEVER = 2**62
+def _run_prepared(wrapper: Any, raw: Any, sql: str, params: Any, prepare: bool) -> Any:
+    wrapper.validate_no_broken_transaction()
+    connection = raw.connection
+    previous = connection.prepare_threshold
+    with wrapper.wrap_database_errors:
+        # Django opens connections with prepare_threshold=None, which refuses `prepare=True`
+        # too. Lifted (out of reach of automatic preparing) for this statement only: with it
+        # lifted, psycopg would also count, and keep the text of, every statement Django's
+        # own cursors run (imports' too), up to a hundred of them.
+        if previous is None:
+            connection.prepare_threshold = _NEVER
+        try:
+            return raw.execute(sql, params, prepare=prepare)
+        finally:
+            connection.prepare_threshold = previous
+
+
+class _KeptCursor:
+    """The connection's kept server cursor: execute and fetch, nothing else."""
+
+    prepare = True
+
+    def __init__(self, wrapper: Any, raw: Any):
+        self.db = wrapper
+        self.raw = raw
+
+    def __enter__(self) -> "_KeptCursor":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass  # kept open for the connection's next statement
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        _run_prepared(self.db, self.raw, sql, params, self.prepare)
+
+    def fetchone(self) -> Any:
+        with self.db.wrap_database_errors:
+            return self.raw.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        with self.db.wrap_database_errors:
+            return self.raw.fetchall()
 
 
 class _PreparingCursor(CursorWrapper):
     prepare = True
 
     def _execute(self, sql, params, *ignored_wrapper_args):
-        self.db.validate_no_broken_transaction()
-        connection = self.cursor.connection
-        previous = connection.prepare_threshold
-        with self.db.wrap_database_errors:
-            # Django opens connections with prepare_threshold=None, which refuses `prepare=True`
-            # too. Lifted (out of reach of automatic preparing) for this statement only: with it
-            # lifted, psycopg would also count, and keep the text of, every statement Django's
-            # own cursors run (imports' too), up to a hundred of them.
-            if previous is None:
-                connection.prepare_threshold = _NEVER
-            try:
-                return self.cursor.execute(sql, params, prepare=self.prepare)
-            finally:
-                connection.prepare_threshold = previous
+        return _run_prepared(self.db, self.cursor, sql, params, self.prepare)
 
 
 class _LoggedCursor(_PreparingCursor, CursorDebugWrapper):
