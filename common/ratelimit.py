@@ -7,6 +7,7 @@ window resets. Moneybird sends the same names with other meanings (an epoch in R
 which makes well-behaved clients sleep for years; we keep the names and fix the meanings.
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -30,6 +31,7 @@ class Limit:
     window: int  # seconds
 
     @classmethod
+    @functools.lru_cache(maxsize=64)  # read from settings on every request
     def parse(cls, text: str) -> "Limit":
         """ "150/300" = 150 requests per 300 seconds."""
         match = _SPEC.match(text)
@@ -74,7 +76,9 @@ def _count(keys: list[tuple[str, int]]) -> list[int]:
     """Count one request under each (key, timeout in seconds) and return the counts."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
-        names = [backend.make_and_validate_key(key) for key, _ in keys]
+        # make_key, not make_and_validate_key: these keys are ours (ASCII, no spaces, short),
+        # and validating them character by character for memcached cost more than counting.
+        names = [backend.make_key(key) for key, _ in keys]
         return _count_on_redis(backend, names, [timeout for _, timeout in keys])
     counts = []
     for key, timeout in keys:
@@ -161,36 +165,84 @@ class RateLimitedViewMixin(_ViewBase):
 
 
 def _count_on_redis(backend: RedisCache, names: list[str], timeouts: list[int]) -> list[int]:
-    """The script on a connection kept for it, the command written and its answer read
-    directly: redis-py's client around a command (a client per call in Django's cache, the
-    pool's checkout, retries, the script object) cost more CPU than the round trip, on every
-    API request. A connection that fails is dropped and the command sent once more on a new
-    one (a count may then land twice); a server that lost its scripts (a restart) is given it
-    again."""
+    """The script run on a connection kept for it, its command written to the socket and its
+    answer (a few integers) read from it: redis-py's client around a command (a client per
+    call in Django's cache, the pool's checkout, retries, the script object, its reply parser)
+    cost more CPU than the round trip, on every API request. redis-py still makes the
+    connection (address, password, database, TLS). A connection that fails is dropped and the
+    command sent once more on a new one (a count may then land twice); a server that lost its
+    scripts (a restart) is given it again."""
     # Imported here: redis-py is loaded by the Redis cache backend only (it pulls in more, e.g.
     # cryptography), and a worker on the embedded default never needs it.
     from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import NoScriptError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     cache_client: Any = backend._cache  # its pool is private API, as the stubs say
     held = _connections.get(cache_client)
-    command = ("EVALSHA", _SCRIPT_SHA, len(names), *names, *timeouts)
+    command = _resp_command(b"EVALSHA", _SCRIPT_SHA, len(names), *names, *timeouts)
     for attempt in (1, 2):
         if held is None or held.pid != os.getpid():
             pool = cache_client._get_connection_pool(write=True)
             held = _connections[cache_client] = pool.connection_class(**pool.connection_kwargs)
         try:
-            held.send_command(*command)
-            try:
-                return [int(count) for count in held.read_response()]
-            except NoScriptError:
-                held.send_command("SCRIPT", "LOAD", _COUNT_SCRIPT)
-                held.read_response()
-                held.send_command(*command)
-                return [int(count) for count in held.read_response()]
-        except (RedisConnectionError, RedisTimeoutError):
+            if held._sock is None:
+                held.connect()
+            reply = _round_trip(held._sock, command)
+            if isinstance(reply, _RedisError) and reply.message.startswith(b"NOSCRIPT"):
+                _round_trip(held._sock, _resp_command(b"SCRIPT", b"LOAD", _COUNT_SCRIPT))
+                reply = _round_trip(held._sock, command)
+            if isinstance(reply, _RedisError):
+                raise RedisConnectionError(reply.message.decode(errors="replace"))
+            return reply
+        except (OSError, RedisConnectionError, RedisTimeoutError):
             held.disconnect()
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class _RedisError:
+    message: bytes
+
+
+def _resp_command(*parts: str | bytes | int) -> bytes:
+    """A command in Redis's wire format (RESP): an array of bulk strings."""
+    encoded = [part if isinstance(part, bytes) else str(part).encode() for part in parts]
+    items = b"".join(b"$%d\r\n%b\r\n" % (len(part), part) for part in encoded)
+    return b"*%d\r\n%b" % (len(encoded), items)
+
+
+def _round_trip(sock: Any, command: bytes) -> Any:
+    """Send `command` and read its whole reply: a list of integers (the script's counts), a
+    bulk string (SCRIPT LOAD's SHA1) or an error, the only replies these commands have."""
+    sock.sendall(command)
+    buffer = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionResetError("Redis closed the connection")
+        buffer += chunk
+        reply = _parsed(buffer)
+        if reply is not None:
+            return reply
+
+
+def _parsed(buffer: bytes) -> Any:
+    """The reply in `buffer`, or None while it is incomplete."""
+    lines = buffer.split(b"\r\n")
+    if len(lines) < 2:  # not even the first line's end
+        return None
+    kind, first = buffer[:1], lines[0][1:]
+    if kind == b"-":
+        return _RedisError(first)
+    if kind == b"$":
+        return lines[1] if len(lines) >= 3 else None
+    if kind == b"*":
+        count = int(first)
+        if len(lines) < count + 2:
+            return None
+        if not all(line[:1] == b":" for line in lines[1 : count + 1]):
+            raise ConnectionError(f"unexpected reply from Redis: {buffer[:80]!r}")
+        return [int(line[1:]) for line in lines[1 : count + 1]]
+    raise ConnectionError(f"unexpected reply from Redis: {buffer[:80]!r}")
