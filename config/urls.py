@@ -43,10 +43,14 @@ def lazy_include(module: str, prefix: str = "", namespace: str | None = None) ->
 urlpatterns = [
     # admin.site.urls, with the admin's modules discovered on first use (config/apps.py).
     lazy_include("config.urls_admin", "admin/", namespace="admin"),
-    path("", include("timeentries.api.moneybird_reports")),
-    path("", include("timeentries.api.moneybird")),
-    path("", include("administrations.api.moneybird")),
+    # The time entries' routes first: Django tries the patterns in order, and resolving
+    # Expensicat's list after the twenty-four patterns that were in front of it took 3% of
+    # that request's instructions. No two modules here answer the same path, so the order
+    # changes no answer.
     path("", include("timeentries.api.expensicat")),
+    path("", include("timeentries.api.moneybird")),
+    path("", include("timeentries.api.moneybird_reports")),
+    path("", include("administrations.api.moneybird")),
     path("", include("timeentries.api.expensicat_reports")),
     path("", include("administrations.api.expensicat")),
     path("", include("notes.api.moneybird_events")),
