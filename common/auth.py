@@ -212,6 +212,8 @@ class OAuth2Authentication(BearerAuthentication):
 
 
 def token_scopes(grant: object) -> frozenset[str]:
+    if isinstance(grant, Grant):
+        return grant.scopes  # implied already (Grant.__post_init__)
     return implied_scopes(getattr(grant, "scopes", None) or ())
 
 

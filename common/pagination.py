@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpResponse
@@ -180,7 +181,9 @@ class Keyset:
     def encode_values(self, row: tuple) -> str:
         """The cursor of a row whose ordering values are `row`, in the ordering's order."""
         values = [value.isoformat() if isinstance(value, datetime) else str(value) for value in row]
-        raw = json.dumps(values, separators=(",", ":")).encode()
+        # orjson writes what json.dumps(values, separators=(",", ":")) writes for these ASCII
+        # strings (isoformat and digits), in a tenth of the time: once per page.
+        raw = orjson.dumps(values)
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def decode(self, cursor: str) -> tuple:
