@@ -22,6 +22,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from common.exceptions import BadRequest, Conflict, ValidationFailed
 from common.ids import new_id
@@ -121,6 +122,11 @@ def _claim_sqlite(row: Any) -> Any:
     return found
 
 
+def _forget_itself(response: Response) -> None:
+    # Response.rendered_content puts the response itself into its renderer context.
+    (response.renderer_context or {}).pop("response", None)
+
+
 def _replay(stored: Any) -> HttpResponse:
     response = HttpResponse(bytes(stored.body), status=stored.status)
     for name, value in stored.headers.items():
@@ -167,8 +173,18 @@ class IdempotentViewMixin(_ViewBase):
                 response = self._idempotent(key, administration, handler, request, *args, **kwargs)
         except Exception as exc:
             response = self.handle_exception(exc)
-        self.response = self.finalize_response(request, response, *args, **kwargs)
-        return self.response
+        # Unlike DRF's dispatch, the response is not kept on the view (see finalize_response).
+        return self.finalize_response(request, response, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args: Any, **kwargs: Any):
+        # DRF's response keeps itself in its renderer context once rendered. Either that or the
+        # view keeping it puts the response, and all it holds (a page, a report), in a
+        # reference cycle, which only the cyclic collector frees, long after the response was
+        # sent; freed when it is sent, a large response no longer adds to the next one's memory.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and not response.is_rendered:
+            response.add_post_render_callback(_forget_itself)
+        return response
 
     def _idempotent(
         self,

@@ -14,14 +14,6 @@ import gc
 preload_app = True
 worker_class = "sync"
 
-# A response this large (a page of a list, a report) leaves its data behind in reference cycles
-# (DRF's response, view and request refer to one another), which only the cyclic collector frees,
-# and only once it gets round to the older generations, often in the middle of the next large
-# request: both then occupy memory at once. Collecting right after such a response keeps a
-# worker's memory at one request's peak (README "Performance", worker memory). After gc.freeze()
-# a collection sees only the worker's own objects: ~0.2 ms, after the response was sent.
-LARGE_RESPONSE_BYTES = 16 * 1024
-
 
 def when_ready(server) -> None:
     from django.urls import get_resolver
@@ -36,8 +28,3 @@ def when_ready(server) -> None:
     for cache in caches.all():
         getattr(cache, "_cache", None)
     gc.freeze()
-
-
-def post_request(worker, req, environ, resp) -> None:
-    if resp is not None and resp.sent >= LARGE_RESPONSE_BYTES:
-        gc.collect()

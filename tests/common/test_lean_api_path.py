@@ -110,3 +110,64 @@ def _conninfo() -> dict:
     params.pop("cursor_factory", None)
     params.pop("context", None)
     return params
+
+
+def test_a_sent_response_is_freed_without_the_cyclic_collector(administration, owner, token):
+    """A page or a report is freed as soon as its response has been sent: not kept by the view
+    (DRF's dispatch does) nor by DRF's response itself (its renderer context), which would put
+    it in a reference cycle that only the cyclic collector frees, long after."""
+    import gc
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+    from django.http import HttpResponseBase
+
+    for n in range(3):
+        make_entry(administration, owner, START + timedelta(hours=n))
+    app = WSGIHandler()
+    base = f"/api/v2/{administration.pk}/time_entries"
+    requests = [
+        (base, ""),  # json_response, a list
+        (f"{base}/report.json", "group_by=project"),  # DRF's Response
+        ("/api/v1/time-entries", "limit=2"),
+    ]
+
+    def get(path: str, query: str) -> None:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "testserver",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "testserver",
+            "HTTP_AUTHORIZATION": f"Bearer {token.secret}",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": io.StringIO(),
+        }
+        statuses: list[str] = []
+        response = app(environ, lambda status, headers, *_: statuses.append(status))
+        b"".join(response)
+        response.close()
+        assert statuses == ["200 OK"], (path, statuses)
+
+    # As Django's test client does: the test's transaction keeps its connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    gc.collect()
+    gc.disable()
+    try:
+        for path, query in requests:
+            get(path, query)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage if isinstance(o, HttpResponseBase)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    assert left == []
