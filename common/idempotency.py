@@ -124,7 +124,9 @@ def _claim_sqlite(row: Any) -> Any:
 
 def _forget_itself(response: Response) -> None:
     # Response.rendered_content puts the response itself into its renderer context.
-    (response.renderer_context or {}).pop("response", None)
+    context = getattr(response, "renderer_context", None)  # set by finalize_response
+    if context is not None:
+        context.pop("response", None)
 
 
 def _replay(stored: Any) -> HttpResponse:
