@@ -275,8 +275,7 @@ class Prepared:
             # A write in front: its text varies with the changed columns, and its values (None
             # in a CASE among them) are typed by the client-side binding the writes were built on.
             sql, bound = f"{before[0]} {sql}", [*before[1], *bound]
-            cursor = connections[using].cursor()
-            timestamps_in_c(connections[using], cursor.cursor)
+            cursor = client_cursor(using)
         with cursor:
             cursor.execute(sql, bound)
             row = cursor.fetchone()
@@ -389,6 +388,31 @@ def server_cursor(using: str = DEFAULT_DB_ALIAS, *, prepare: bool = True) -> Any
     return kept
 
 
+def client_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
+    """Django's cursor (values bound on the client, into the statement's text) with timestamps
+    loaded by psycopg's C loader where that gives Django's values (timestamps_in_c), for
+    statements whose text varies (a write's). Kept per connection and used again as
+    server_cursor's is, and like it a new wrapped cursor per statement when queries are logged
+    or an execute wrapper is installed."""
+    wrapper = connections[using]
+    if wrapper.vendor != "postgresql" or wrapper.queries_logged or wrapper.execute_wrappers:
+        cursor = wrapper.cursor()
+        if wrapper.vendor == "postgresql":
+            timestamps_in_c(wrapper, cursor.cursor)
+        return cursor
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    wrapper.validate_thread_sharing()
+    kept = getattr(wrapper, "_kept_client_cursor", None)
+    if kept is None or kept.raw.connection is not wrapper.connection or kept.raw.closed:
+        with wrapper.wrap_database_errors:
+            raw = wrapper.create_cursor()  # Django's, as wrapper.cursor() makes it
+        timestamps_in_c(wrapper, raw)
+        kept = _KeptCursor(wrapper, raw, client_side=True)
+        wrapper._kept_client_cursor = kept  # type: ignore[attr-defined]
+    return kept
+
+
 def _new_server_cursor(wrapper: Any) -> Any:
     import psycopg  # loaded with the PostgreSQL backend already
     from django.db.backends.postgresql.psycopg_any import register_tzloader
@@ -424,13 +448,15 @@ def _run_prepared(wrapper: Any, raw: Any, sql: str, params: Any, prepare: bool) 
 
 
 class _KeptCursor:
-    """The connection's kept server cursor: execute and fetch, nothing else."""
+    """A connection's kept cursor (server_cursor, client_cursor): execute and fetch, nothing
+    else."""
 
     prepare = True
 
-    def __init__(self, wrapper: Any, raw: Any):
+    def __init__(self, wrapper: Any, raw: Any, *, client_side: bool = False):
         self.db = wrapper
         self.raw = raw
+        self.client_side = client_side
 
     def __enter__(self) -> "_KeptCursor":
         return self
@@ -439,7 +465,16 @@ class _KeptCursor:
         pass  # kept open for the connection's next statement
 
     def execute(self, sql: str, params: Any = None) -> None:
-        _run_prepared(self.db, self.raw, sql, params, self.prepare)
+        if not self.client_side:
+            _run_prepared(self.db, self.raw, sql, params, self.prepare)
+            return
+        # As Django's CursorWrapper runs a statement.
+        self.db.validate_no_broken_transaction()
+        with self.db.wrap_database_errors:
+            if params is None:
+                self.raw.execute(sql)
+            else:
+                self.raw.execute(sql, params)
 
     def fetchone(self) -> Any:
         with self.db.wrap_database_errors:

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Field, OuterRef, QuerySet, Subquery
 
 from administrations.models import Administration
-from common.db import Prepared, db_params
+from common.db import Prepared, client_cursor, db_params
 from notes.models import Event
 from notes.services import events_insert
 from timeentries.models import TimeEntry
@@ -228,7 +228,7 @@ _ENTRY_FIELDS: list[Field] = list(TimeEntry._meta.local_concrete_fields)
 
 
 def _run(statements: list[tuple[str, list[Any]]]) -> None:
-    with connection.cursor() as cursor:
+    with client_cursor() as cursor:
         if connection.vendor == "postgresql" and len(statements) > 1:
             cursor.execute(*_together(statements))
         else:

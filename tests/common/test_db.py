@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import transaction
+from django.db import DataError, transaction
 
 from common.db import insert_rows
 from common.ids import new_id
@@ -95,3 +95,45 @@ def test_server_cursors_load_timestamps_as_django_does(administration, user):
             assert timestamps_in_c(connection, raw)
             loader = raw.adapters.get_loader(raw.adapters.types["timestamptz"].oid, 0)
             assert loader.__module__ == "psycopg_binary._psycopg"
+
+
+def test_kept_cursors_are_used_again_replaced_after_a_reconnect_and_logged_when_asked(
+    transactional_db,
+):
+    """server_cursor and client_cursor keep one cursor per connection: the same one for the
+    next statement, a new one once Django has reconnected; while queries are captured, every
+    statement gets Django's logging cursor instead, and is captured."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from common.db import client_cursor, server_cursor
+
+    if connection.vendor != "postgresql":
+        with server_cursor() as cursor:  # Django's own cursor elsewhere
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+        return
+    for make, sql in ((server_cursor, "SELECT %s::int"), (client_cursor, "SELECT %s::int")):
+        with make() as first:
+            first.execute(sql, [1])
+            assert first.fetchone() == (1,)
+        with make() as again:
+            again.execute(sql, [2])
+            assert again.fetchall() == [(2,)]
+        assert again is first
+        # An error leaves the kept cursor usable once the transaction is rolled back.
+        with pytest.raises(DataError), transaction.atomic(), make() as failing:
+            failing.execute("SELECT 1 / %s::int", [0])
+        with make() as after_error:
+            after_error.execute(sql, [3])
+            assert after_error.fetchone() == (3,)
+        connection.close()
+        with make() as fresh:
+            fresh.execute(sql, [4])
+            assert fresh.fetchone() == (4,)
+        assert fresh is not first and fresh.raw.connection is connection.connection
+        with CaptureQueriesContext(connection) as captured, make() as logged:
+            logged.execute(sql, [5])
+            assert logged.fetchone() == (5,)
+        assert logged is not fresh
+        assert [q["sql"] for q in captured.captured_queries] == ["SELECT 5::int"]
