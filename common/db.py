@@ -347,7 +347,7 @@ def _c_timestamptz_loader() -> Any:
     return None if loader is None or loader.__module__.startswith("psycopg.") else loader
 
 
-# Above any statement count: see _run_prepared.
+# A prepare_threshold no statement count reaches (see _run_prepared).
 _NEVER = 2**62
 
 
@@ -369,21 +369,14 @@ def server_cursor(using: str = DEFAULT_DB_ALIAS, *, prepare: bool = True) -> Any
     wrapper = connections[using]
     if wrapper.vendor != "postgresql":
         return wrapper.cursor()
-    wrapper.close_if_health_check_failed()
-    wrapper.ensure_connection()
-    wrapper.validate_thread_sharing()
+    _connected(wrapper)
     if wrapper.queries_logged or wrapper.execute_wrappers:
         cursor = (_LoggedCursor if wrapper.queries_logged else _PreparingCursor)(
             _new_server_cursor(wrapper), wrapper
         )
         cursor.prepare = prepare
         return cursor
-    kept = getattr(wrapper, "_kept_server_cursor", None)
-    if kept is None or kept.raw.connection is not wrapper.connection or kept.raw.closed:
-        kept = _KeptCursor(wrapper, _new_server_cursor(wrapper))
-        # On the wrapper: per thread and alias as Django's connections are, and replaced with
-        # the connection (the identity check above) when Django reconnects.
-        wrapper._kept_server_cursor = kept  # type: ignore[attr-defined]
+    kept = _kept(wrapper, "_kept_server_cursor", _new_server_cursor)
     kept.prepare = prepare
     return kept
 
@@ -400,17 +393,35 @@ def client_cursor(using: str = DEFAULT_DB_ALIAS) -> Any:
         if wrapper.vendor == "postgresql":
             timestamps_in_c(wrapper, cursor.cursor)
         return cursor
+    _connected(wrapper)
+    return _kept(wrapper, "_kept_client_cursor", _new_client_cursor, client_side=True)
+
+
+def _connected(wrapper: Any) -> None:
+    """What Django's wrapper.cursor() does before it makes a cursor."""
     wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     wrapper.validate_thread_sharing()
-    kept = getattr(wrapper, "_kept_client_cursor", None)
+
+
+def _kept(
+    wrapper: Any, name: str, make: Callable[[Any], Any], *, client_side: bool = False
+) -> "_KeptCursor":
+    """The cursor kept as `name` on the wrapper: per thread and alias, as Django's connections
+    are, and made anew with the connection when Django has reconnected. It holds its last
+    statement's result until the next one (a page's rows at most)."""
+    kept = getattr(wrapper, name, None)
     if kept is None or kept.raw.connection is not wrapper.connection or kept.raw.closed:
-        with wrapper.wrap_database_errors:
-            raw = wrapper.create_cursor()  # Django's, as wrapper.cursor() makes it
-        timestamps_in_c(wrapper, raw)
-        kept = _KeptCursor(wrapper, raw, client_side=True)
-        wrapper._kept_client_cursor = kept  # type: ignore[attr-defined]
+        kept = _KeptCursor(wrapper, make(wrapper), client_side=client_side)
+        setattr(wrapper, name, kept)
     return kept
+
+
+def _new_client_cursor(wrapper: Any) -> Any:
+    with wrapper.wrap_database_errors:
+        raw = wrapper.create_cursor()  # Django's, as wrapper.cursor() makes it
+    timestamps_in_c(wrapper, raw)
+    return raw
 
 
 def _new_server_cursor(wrapper: Any) -> Any:
