@@ -3,6 +3,7 @@ flag, and the answer, one result per item in request order: {"index", "id", "sta
 or "error"}, where status and error are what the single request would have answered. A
 dialect's bulk view is a BulkView that says how it renders an entry and a rolled-back item."""
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.exceptions import BadRequest, ServiceError, ValidationFailed
-from common.flags import parse_flag
+from common.flags import FALSE, TRUE, parse_flag
 from common.ids import parse_id
 
 BULK_MAX = 100
@@ -35,12 +36,16 @@ BULK_CREATE_ITEMS = {
 # An item written and then rolled back (atomic=true), or never tried because another failed.
 ROLLED_BACK = 424
 
+
+def _any_case(word: str) -> str:
+    """`word` as a regular expression matching it in any case (JSON Schema has no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
 # The flag vocabulary of common.flags (empty: the default) in a query string, and in a body,
 # where a JSON true, false, 0 or 1 is a flag too: what atomic_flag takes.
-FLAG_TEXT = {
-    "type": "string",
-    "pattern": r"^\s*(?:[tT][rR][uU][eE]|[yY][eE][sS]|[fF][aA][lL][sS][eE]|[nN][oO]|[01])?\s*$",
-}
+_FLAG_WORDS = "|".join(_any_case(word) for word in sorted(TRUE | FALSE))
+FLAG_TEXT = {"type": "string", "pattern": rf"^\s*(?:{_FLAG_WORDS})?\s*$"}
 FLAG_BODY = {"oneOf": [{"type": "boolean"}, FLAG_TEXT, {"type": "integer", "enum": [0, 1]}]}
 
 # The OpenAPI parameters every bulk endpoint takes.
