@@ -175,6 +175,7 @@ def _count_on_redis(backend: RedisCache, names: list[str], timeouts: list[int]) 
     # Imported here: redis-py is loaded by the Redis cache backend only (it pulls in more, e.g.
     # cryptography), and a worker on the embedded default never needs it.
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     cache_client: Any = backend._cache  # its pool is private API, as the stubs say
@@ -192,7 +193,8 @@ def _count_on_redis(backend: RedisCache, names: list[str], timeouts: list[int]) 
                 _round_trip(held._sock, _resp_command(b"SCRIPT", b"LOAD", _COUNT_SCRIPT))
                 reply = _round_trip(held._sock, command)
             if isinstance(reply, _RedisError):
-                raise RedisConnectionError(reply.message.decode(errors="replace"))
+                # Redis answered, with an error: raised as redis-py raises it, not retried.
+                raise ResponseError(reply.message.decode(errors="replace"))
             return reply
         except (OSError, RedisConnectionError, RedisTimeoutError):
             held.disconnect()

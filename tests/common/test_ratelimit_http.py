@@ -113,3 +113,31 @@ def test_counting_survives_a_redis_restart():
         server.client_kill_filter(_type="normal", skipme=True)
         assert hit("restart", limit, now=1000.0).remaining == 7
         caches["default"].clear()
+
+
+@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+def test_an_error_redis_answers_is_raised_as_redis_py_raises_it_and_not_sent_again():
+    """Redis's own error (here a counter key holding a list) is no broken connection: raised as
+    redis-py's ResponseError, the command not sent a second time, the connection kept."""
+    import redis
+
+    from common.ratelimit import Limit, _connections, _window, hit
+
+    redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",
+    }
+    server = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    limit = Limit(10, 60)
+    with override_settings(CACHES={"default": redis_cache}):
+        caches["default"].clear()
+        assert hit("fine", limit, now=1000.0).remaining == 9
+        held = _connections[caches["default"]._cache]
+        (key, _), _ = _window("wrong", limit, 1000.0)
+        server.rpush(caches["default"].make_key(key), "not a counter")
+        with pytest.raises(redis.exceptions.ResponseError):
+            hit("wrong", limit, now=1000.0)
+        assert _connections[caches["default"]._cache] is held and held._sock is not None
+        assert server.llen(caches["default"].make_key(key)) == 1
+        assert hit("fine", limit, now=1000.0).remaining == 8
+        caches["default"].clear()
