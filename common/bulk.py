@@ -33,6 +33,15 @@ BULK_CREATE_ITEMS = {
         "(unless atomic=true)."
     },
 }
+# A bulk update's ids: any value is taken and judged on its own (given_ids), as a bulk create's
+# items are: one that cannot be an id is answered 404 in its own result.
+BULK_IDS = {
+    **BULK_ITEMS,
+    "items": {
+        "description": "An id: a string of digits or a number. One that cannot be an id is "
+        "answered 404 in its own result, like an id that does not exist."
+    },
+}
 # An item written and then rolled back (atomic=true), or never tried because another failed.
 ROLLED_BACK = 424
 

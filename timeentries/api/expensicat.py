@@ -28,7 +28,7 @@ from common.api.expensicat import (
 from common.bulk import (
     ATOMIC,
     BULK_CREATE_ITEMS,
-    BULK_ITEMS,
+    BULK_IDS,
     FLAG_BODY,
     QUERY_IDS,
     BulkView,
@@ -454,7 +454,7 @@ body_rules(
     "ExpensicatTimeEntryBulkUpdate",
     required=("ids", "changes"),
     required_when_partial=True,
-    fields={"ids": BULK_ITEMS, "atomic": FLAG_BODY},
+    fields={"ids": BULK_IDS, "atomic": FLAG_BODY},
 )
 
 

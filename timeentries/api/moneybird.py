@@ -27,7 +27,7 @@ from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.bulk import (
     ATOMIC,
     BULK_CREATE_ITEMS,
-    BULK_ITEMS,
+    BULK_IDS,
     FLAG_BODY,
     QUERY_IDS,
     BulkView,
@@ -579,7 +579,7 @@ body_rules(
     "MoneybirdTimeEntryBulkUpdate",
     required=("ids", "time_entry"),
     required_when_partial=True,
-    fields={"ids": BULK_ITEMS, "atomic": FLAG_BODY},
+    fields={"ids": BULK_IDS, "atomic": FLAG_BODY},
 )
 
 
