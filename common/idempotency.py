@@ -19,6 +19,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
+from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.request import Request
@@ -246,7 +247,8 @@ class IdempotentViewMixin(_ViewBase):
             transaction.set_rollback(True)
             return response
         response = self.finalize_response(request, response, *args, **kwargs)
-        response.render()
+        if isinstance(response, SimpleTemplateResponse):  # not an answer rendered already
+            response.render()
         row.status = response.status_code
         row.body = response.content
         row.headers = {

@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -257,8 +257,9 @@ def _page_source(sql: _Sql, where: str, limit: str) -> str:
     return f"(SELECT * FROM {table} WHERE {where} ORDER BY {order} {limit}) t"
 
 
-def _events(sql: _Sql) -> str:
-    """The entry's events as notes.api.moneybird.render_event renders them, by id."""
+def _events(sql: _Sql, table: str | None = None) -> str:
+    """The entry's events as notes.api.moneybird.render_event renders them, by id, from the
+    events table or `table` (a subquery of the same columns)."""
     c = sql.columns("e", Event)
     created = sql.timestamp(c("created_at"))
     pairs = [
@@ -272,7 +273,7 @@ def _events(sql: _Sql) -> str:
         # Events are append-only: never updated after they are made.
         ("updated_at", created),
     ]
-    return sql.json_array(pairs, _children_of(sql, Event, "e"), c("id"))
+    return sql.json_array(pairs, _children_of(sql, Event, "e", table), c("id"))
 
 
 def _notes(sql: _Sql) -> str:
@@ -297,21 +298,23 @@ def _notes(sql: _Sql) -> str:
     return sql.json_array(pairs, _children_of(sql, Note, "n"), c("id"))
 
 
-def _children_of(sql: _Sql, model: type[Model], alias: str) -> str:
-    """FROM and WHERE of an entry's children: matched on the entry's administration too, so
-    they never reach across administrations (notes.selectors.ChildrenJSON)."""
+def _children_of(sql: _Sql, model: type[Model], alias: str, table: str | None = None) -> str:
+    """FROM and WHERE of an entry's children (in `model`'s table, or `table`): matched on the
+    entry's administration too, so they never reach across administrations
+    (notes.selectors.ChildrenJSON)."""
     entry = TimeEntry.entity_type.replace("'", "''")
     c = sql.columns(alias, model)
     return (
-        f"FROM {sql.table(model)} {alias} "
+        f"FROM {table or sql.table(model)} {alias} "
         f"WHERE {c('administration')} = {sql.col('t', TimeEntry, 'administration')} "
         f"AND {c('subject_type')} = '{entry}' "
         f"AND {c('entity_id')} = {sql.col('t', TimeEntry, 'id')}"
     )
 
 
-def _moneybird_select(sql: _Sql, source: str) -> str:
-    """Everything render_moneybird reads, in its order, for the entries of `source`."""
+def _moneybird_select(sql: _Sql, source: str, events: str | None = None) -> str:
+    """Everything render_moneybird reads, in its order, for the entries of `source`, their
+    events from the events table or `events` (see _events)."""
     t = sql.columns("t", TimeEntry)
     u = sql.columns("u", User)
     c = sql.columns("c", Contact)
@@ -349,7 +352,7 @@ def _moneybird_select(sql: _Sql, source: str) -> str:
         sql.text(s("due_date")),
         sql.timestamp(s("created_at")),
         sql.timestamp(s("updated_at")),
-        _events(sql),
+        _events(sql, events),
         _notes(sql),
         sql.micros(t("updated_at")),
     ]
@@ -686,3 +689,43 @@ def render_expensicat(row: tuple, *, now_micros: int) -> dict[str, Any]:
             "due_date": due_date,
         },
     }
+
+
+# --- a write's answer ----------------------------------------------------------------------------
+
+
+class Answer:
+    """What a write of one entry answers with, as a dialect's row ("moneybird": a row for
+    render_moneybird, "expensicat": for render_expensicat). The view hands one to the write
+    service, which sets `row` to the entry as it stands after the write; on PostgreSQL read in
+    the write's own statement (writes.entry_update), so the answer costs no round trip and no
+    model instances."""
+
+    def __init__(self, dialect: Literal["moneybird", "expensicat"]) -> None:
+        self.dialect = dialect
+        self.row: tuple | None = None
+
+    def after_write(self, entry: str, events: str | None, *, using: str = DEFAULT_DB_ALIAS) -> str:
+        """The SELECT that ends a write's WITH clause: the entry from `entry`, the name of the
+        INSERT or UPDATE ... RETURNING * that wrote it, with its events from the table and
+        `events`, the name of the INSERT ... RETURNING * of the write's events (if any). The
+        statement reads the tables as they were when it began, so neither change is in them
+        yet for it."""
+
+        def build(sql: _Sql, shape: str) -> str:
+            source = f"{entry} t"
+            if self.dialect == "expensicat":
+                return _expensicat_select(sql, source)
+            added = (
+                None
+                if events is None
+                else f"(SELECT * FROM {sql.table(Event)} UNION ALL SELECT * FROM {events})"
+            )
+            return _moneybird_select(sql, source, added)
+
+        return STATEMENTS.get(using, f"{self.dialect}_written", f"{entry} {events}", build)
+
+    def read(self, administration_id: int, entry_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+        """Set `row` to the entry as a get reads it now (after a write that ran on its own)."""
+        read = moneybird_entry if self.dialect == "moneybird" else expensicat_entry
+        self.row = read(administration_id, entry_id, using=using)

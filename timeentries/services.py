@@ -24,7 +24,7 @@ from common.timefmt import ONE_MINUTE, floor_minute, iso_local
 from invoices.selectors import NOT_FOUND_MESSAGE as INVOICE_NOT_FOUND
 from notes.models import Event
 from notes.services import event_new, event_record, events_recorded, notes_delete_for
-from timeentries import writes
+from timeentries import rows, writes
 from timeentries.models import TimeEntry
 from timeentries.selectors import (
     WriteContext,
@@ -417,12 +417,13 @@ def _apply_changes(
     *,
     actor: User | None,
     context: WriteContext | None = None,
+    answer: rows.Answer | None = None,
 ) -> list[Event]:
     """Set changed attributes (entry_diff), save them, and record time_entry_updated with
     [old, new] per field, and time_entry_sales_invoice_created when the entry went on an
     invoice. Returns the events recorded. With `context`, the write also reads the entry's
-    related rows, events and notes into context.entry (writes.entry_update); when nothing
-    changed it reads nothing."""
+    related rows, events and notes into context.entry, or with `answer` the entry's row as
+    it is after the write (writes.entry_update); when nothing changed it reads nothing."""
     administration = entry.administration
     diff, changed = entry_diff(entry, changes)
     if not diff:
@@ -450,7 +451,10 @@ def _apply_changes(
         if invoiced(entry, diff):
             events.append(_invoiced(entry, actor=actor))
         names = [*changed, "updated_at"]
-        return events, writes.entry_update(entry, names, events, read=context is not None)
+        read = writes.entry_update(
+            entry, names, events, read=context is not None and answer is None, answer=answer
+        )
+        return events, read
 
     events, read = _save_timer(entry, write, starts=starts, actor=actor)
     if context is not None:
@@ -534,10 +538,12 @@ def time_entry_create(
     billable: bool = True,
     paused_duration: int = 0,
     event_data: dict[str, Any] | None = None,
+    answer: rows.Answer | None = None,
 ) -> TimeEntry:
     """Create an entry; without ended_at it is a running timer, and the person's other running
     timer in this administration is stopped first. user_id defaults to the actor. The entry
-    comes back as selectors.with_details reads it (see _with_details).
+    comes back as selectors.with_details reads it (see _with_details), or with `answer` (an
+    API's) with its own columns only, and answer.row set to it as that dialect reads it.
 
     Statements: one read (the related ids, for a timer the running one, and the overlap
     setting under lock), the insert with its event(s) (one statement on PostgreSQL,
@@ -592,12 +598,12 @@ def time_entry_create(
         ]
         if entry.sales_invoice is not None:
             events.append(_invoiced(entry, actor=actor))
-        writes.entry_insert(entry, events)
+        writes.entry_insert(entry, events, answer=answer)
         return events
 
     events = _save_timer(entry, write, starts=entry.ended_at is None, actor=actor)
     events_recorded(administration, events)
-    return _with_details(entry, related, context, events)
+    return entry if answer is not None else _with_details(entry, related, context, events)
 
 
 def check_editable(changes: Mapping[str, Any]) -> None:
@@ -656,14 +662,17 @@ def time_entry_update(
     entries: QuerySet | None = None,
     changeable_by: User | None = None,
     precondition: Precondition | None = None,
+    answer: rows.Answer | None = None,
 ) -> TimeEntry:
     """Partial update: only the fields in `changes` (see EDITABLE_FIELDS) are touched.
 
     Only `entry`'s id and administration are used: it is read afresh under a lock, from the
     entries `changeable_by` may change (selectors.time_entries_changeable) or from `entries`
     when given (a queryset, compiled anew for each call); another is NotFound("id"), like one
-    that does not exist. It comes back as selectors.with_details reads it. `precondition`
-    (common.conditional.if_match) is checked on the locked entry before anything changes.
+    that does not exist. It comes back as selectors.with_details reads it, or with `answer`
+    (an API's) with its own columns only, and answer.row set to it as that dialect reads it.
+    `precondition` (common.conditional.if_match) is checked on the locked entry before
+    anything changes.
 
     Statements (timeentries.writes): the lock, which also reads the related ids given and,
     when the entry starts to run or changes hands, the running timer; then on PostgreSQL the
@@ -704,7 +713,13 @@ def time_entry_update(
             ended_at=values["ended_at"],
             exclude_id=current.pk,
         )
-    events = _apply_changes(current, {**values, **related}, actor=actor, context=context)
+    events = _apply_changes(
+        current, {**values, **related}, actor=actor, context=context, answer=answer
+    )
+    if answer is not None:
+        if not events:  # nothing changed, so nothing read yet
+            answer.read(current.administration_id, current.pk)
+        return current
     if context.entry is None:  # nothing changed, so nothing read yet
         context.entry = writes.entry_details(current)
     return _with_details(current, related, context, events)

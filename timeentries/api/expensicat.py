@@ -5,6 +5,7 @@ from typing import Any, cast
 
 import orjson
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -38,7 +39,7 @@ from common.bulk import (
     result_fields,
     validated_items,
 )
-from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, tagged
 from common.errors import expensicat_error_body
 from common.exceptions import NotFound, ServiceError
 from common.ids import render_id
@@ -237,6 +238,16 @@ def render_time_entry(entry: TimeEntry, *, now: datetime) -> dict[str, Any]:
     }
 
 
+def _answered(request: Request, row: tuple | None, *, status: int = 200) -> HttpResponse:
+    """The entry of `row` (rows.expensicat_entry's, or a write's rows.Answer) in its envelope,
+    with its ETag."""
+    if row is None:
+        raise NotFound("id")
+    body = {"data": rows.render_expensicat(row, now_micros=rows.epoch_micros(timezone.now()))}
+    response = json_response(orjson.dumps(body), status=status)
+    return tagged(request, response, rows.expensicat_tag(row))
+
+
 class TimeEntryView(ExpensicatView):
     read_scopes = ("entries:read",)
     write_scopes = ("entries:write",)
@@ -344,20 +355,22 @@ class TimeEntryListView(TimeEntryView):
         request=TimeEntryCreateInput,
         responses=expensicat_responses({201: ENTRY_DATA}, 422),
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         with fields_renamed(FIELD_NAMES):
             data = validate_input(
                 TimeEntryCreateInput,
                 self.body(request),
                 context={"time_zone": self.administration.tz},
             )
-            entry = services.time_entry_create(
+            answer = rows.Answer("expensicat")
+            services.time_entry_create(
                 administration=self.administration,
                 actor=request.user,
                 user_id=request.user.pk,
+                answer=answer,
                 **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
             )
-        return self.data(self.render(entry), status=201)
+        return _answered(request, answer.row, status=201)
 
 
 @extend_schema(parameters=[ENTRY_ID])
@@ -370,11 +383,9 @@ class TimeEntryDetailView(TimeEntryView):
     )
     def get(self, request: Request, pk: str) -> Response:
         own = None if self.sees_everyone else self.request.user.pk
-        row = rows.expensicat_entry(self.administration.pk, path_id(pk), user_id=own)
-        if row is None:
-            raise NotFound("id")
-        body = {"data": rows.render_expensicat(row, now_micros=rows.epoch_micros(timezone.now()))}
-        return tagged(request, json_response(orjson.dumps(body)), rows.expensicat_tag(row))
+        return _answered(
+            request, rows.expensicat_entry(self.administration.pk, path_id(pk), user_id=own)
+        )
 
     @extend_schema(
         operation_id="expensicat_time_entries_update",
@@ -384,7 +395,7 @@ class TimeEntryDetailView(TimeEntryView):
         request=TimeEntryUpdateInput,
         responses=expensicat_responses({200: ENTRY_DATA}, 412, 422),
     )
-    def patch(self, request: Request, pk: str) -> Response:
+    def patch(self, request: Request, pk: str) -> HttpResponse:
         entry_id = path_id(pk)
         try:
             with fields_renamed(FIELD_NAMES):
@@ -398,16 +409,18 @@ class TimeEntryDetailView(TimeEntryView):
             # An entry the caller cannot see is a 404 whatever the body says.
             self.entry_or_404(pk)
             raise
+        answer = rows.Answer("expensicat")
         with fields_renamed(FIELD_NAMES):
             # The service locks the entry from changeable(): one it cannot see is a 404 too.
-            entry = services.time_entry_update(
+            services.time_entry_update(
                 entry=TimeEntry(pk=entry_id, administration=self.administration),
                 actor=request.user,
                 changes={SERVICE_NAMES.get(k, k): v for k, v in changes.items()},
                 changeable_by=cast(User, request.user),
                 precondition=if_match(request),
+                answer=answer,
             )
-        return tagged(request, self.data(self.render(entry)), record_tag(entry))
+        return _answered(request, answer.row)
 
     @extend_schema(
         operation_id="expensicat_time_entries_destroy",

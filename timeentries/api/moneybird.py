@@ -298,11 +298,17 @@ def _rendered(
     request: Request, administration: Administration, entry_id: int | str
 ) -> HttpResponse:
     """The entry as it is now, rendered for this request's token, with its ETag."""
-    row = rows.moneybird_entry(administration.pk, int(entry_id))
+    return _answered(request, rows.moneybird_entry(administration.pk, int(entry_id)))
+
+
+def _answered(request: Request, row: tuple | None, *, status: int = 200) -> HttpResponse:
+    """The entry of `row` (rows.moneybird_entry's, or a write's rows.Answer) rendered for
+    this request's token, with its ETag."""
     if row is None:
         raise NotFound("id")
     body = rows.render_moneybird(row, sales_invoices=shows_sales_invoices(request))
-    return tagged(request, json_response(orjson.dumps(body)), rows.moneybird_tag(row))
+    response = json_response(orjson.dumps(body), status=status)
+    return tagged(request, response, rows.moneybird_tag(row))
 
 
 def _named(administration: Administration, entry_id: str) -> TimeEntry:
@@ -410,14 +416,13 @@ class TimeEntryListView(MoneybirdView):
         request=TIME_ENTRY_CREATE_BODY,
         responses=moneybird_responses({201: TimeEntryOutput}, 400, 404, 422),
     )
-    def post(self, request: Request, administration_id: str) -> Response:
+    def post(self, request: Request, administration_id: str) -> HttpResponse:
         data = time_entry_input(self, request, partial=False)
-        entry = services.time_entry_create(
-            administration=self.administration, actor=request.user, **data
+        answer = rows.Answer("moneybird")
+        services.time_entry_create(
+            administration=self.administration, actor=request.user, answer=answer, **data
         )
-        return Response(
-            render_time_entry(entry, sales_invoices=shows_sales_invoices(request)), status=201
-        )
+        return _answered(request, answer.row, status=201)
 
 
 @extend_schema(parameters=[ENTRY_ID])
@@ -441,21 +446,22 @@ class TimeEntryDetailView(MoneybirdView):
         request=TIME_ENTRY_BODY,
         responses=moneybird_responses({200: TimeEntryOutput}, 400, 404, 412, 422),
     )
-    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
+    def patch(self, request: Request, administration_id: str, pk: str) -> HttpResponse:
         try:
             changes = time_entry_input(self, request, partial=True)
         except Exception:
             # An unknown entry is a 404 whatever the body says.
             _exists_or_404(self.administration, pk)
             raise
-        entry = services.time_entry_update(
+        answer = rows.Answer("moneybird")
+        services.time_entry_update(
             entry=_named(self.administration, pk),
             actor=request.user,
             changes=changes,
             precondition=if_match(request),
+            answer=answer,
         )
-        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
-        return tagged(request, Response(body), record_tag(entry))
+        return _answered(request, answer.row)
 
     put = patch
 
