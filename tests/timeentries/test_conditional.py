@@ -24,6 +24,8 @@ from timeentries.models import TimeEntry
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 STALE = {"error": "The record has changed since the version in If-Match"}
+MB_ENTRY = {"started_at": "2026-03-02T09:00:00Z", "ended_at": "2026-03-02T10:00:00Z"}
+EC_ENTRY = {"start_time": "2026-03-02T11:00:00Z", "end_time": "2026-03-02T12:00:00Z"}
 
 
 @pytest.fixture
@@ -98,6 +100,26 @@ def test_the_tag_changes_with_every_change_and_is_the_same_in_both_dialects(mb, 
     assert after != before
     assert mb.get(f"time_entries/{entry.pk}")["ETag"] == after
     assert mb.get(f"time_entries/{entry.pk}", HTTP_IF_NONE_MATCH=before).status_code == 200
+
+
+def test_a_created_entry_comes_with_its_tag_in_both_dialects(mb, ec):
+    made = [
+        (
+            mb,
+            "time_entries",
+            mb.post("time_entries", {"time_entry": {**MB_ENTRY, "description": "Made"}}),
+        ),
+        (ec, "time-entries", ec.post("time-entries", {**EC_ENTRY, "description": "Made"})),
+    ]
+    for api, base, created in made:
+        assert created.status_code == 201, created.content
+        body = created.json()
+        path = f"{base}/{(body.get('data') or body)['id']}"
+        assert created["ETag"] == api.get(path)["ETag"]
+        # The client that made it can change it conditionally without reading it first.
+        change = {"description": "Then"} if api is ec else {"time_entry": {"description": "Then"}}
+        assert api.patch(path, change, HTTP_IF_MATCH=created["ETag"]).status_code == 200
+        assert api.patch(path, change, HTTP_IF_MATCH=created["ETag"]).status_code == 412
 
 
 def test_a_stale_if_match_is_a_412_and_changes_nothing(mb, ec, entry, project, contact):
