@@ -21,6 +21,7 @@ to the biggest administration; the dates chosen keep them off the first pages.
 import argparse
 import http.client
 import io
+import itertools
 import json
 import os
 import re
@@ -362,6 +363,11 @@ def explain(cursor, statements: list[tuple[str, Any]]) -> Explained:
     return result
 
 
+# The request numbers of the explained requests: new ones in every run, so that an update
+# changes what it names (an update to the value an entry has already writes nothing).
+IN_PROCESS = itertools.count(time.time_ns() // 1000)
+
+
 def ours_in_process(scenario: Scenario, secret: str) -> Explained:
     """One request through Django in this process: its statements, explained."""
     from django.db import connection, transaction
@@ -369,7 +375,7 @@ def ours_in_process(scenario: Scenario, secret: str) -> Explained:
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_HOST=HOST)
-    body = scenario.body(0) or b""
+    body = scenario.body(next(IN_PROCESS)) or b""
     with CaptureQueriesContext(connection) as captured:
         response = client.generic(scenario.method, scenario.first_path, body, "application/json")
     if not 200 <= response.status_code < 300:
@@ -402,7 +408,7 @@ class RecordingApp:
 
         self.recorded = []
         path_info, _, query = scenario.first_path.partition("?")
-        body = scenario.body(0) or b""
+        body = scenario.body(next(IN_PROCESS)) or b""
         environ = {
             "REQUEST_METHOD": scenario.method,
             "PATH_INFO": path_info,
