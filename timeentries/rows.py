@@ -429,7 +429,10 @@ def _one_entry_where(sql: _Sql, shape: str) -> str:
 def _fetch(
     using: str, sql: str, params: Sequence[Any], *, where: Where | None = None
 ) -> list[tuple]:
-    with server_cursor(using, prepare=where is None or not plans_per_run(where)) as cursor:
+    prepare = where is None or not plans_per_run(where)
+    # Binary: the statements here send text, integers, booleans and floats only (timestamps as
+    # text or microseconds), and a page has hundreds of integers.
+    with server_cursor(using, prepare=prepare, binary=True) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 

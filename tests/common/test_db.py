@@ -1,5 +1,6 @@
 """common.db.insert_rows (COPY's text format on PostgreSQL) and the import's key probe."""
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 import pytest
@@ -95,6 +96,34 @@ def test_server_cursors_load_timestamps_as_django_does(administration, user):
             assert timestamps_in_c(connection, raw)
             loader = raw.adapters.get_loader(raw.adapters.types["timestamptz"].oid, 0)
             assert loader.__module__ == "psycopg_binary._psycopg"
+
+
+@pytest.mark.parametrize("logged", [False, True])
+def test_a_binary_server_cursor_loads_what_the_text_format_loads(db, logged):
+    """server_cursor(binary=True), as timeentries.rows reads: the values its statements send
+    (text, integers of each width, booleans, floats, NULL) come back as the same Python values
+    in both formats, whether the cursor is the kept one or a logged one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from common.db import server_cursor
+
+    casts = ("::text", "::bigint", "::integer", "::smallint", "::boolean", "::float8", "::text")
+    values = ["snow ☃ \\ 'q'", 2**62 + 5, -(2**31), 7, True, 0.1 + 0.2, None]
+    if connection.vendor == "postgresql":
+        sql = "SELECT " + ", ".join(f"%s{cast}" for cast in casts)
+    else:
+        sql = "SELECT " + ", ".join(["%s"] * len(values))
+    answers = []
+    for binary in (False, True):
+        captured = CaptureQueriesContext(connection) if logged else nullcontext()
+        with captured, server_cursor(binary=binary) as cursor:
+            cursor.execute(sql, values)
+            answers.append(cursor.fetchone())
+    assert answers[0] == answers[1]
+    assert [type(value) for value in answers[1]] == [type(value) for value in answers[0]]
+    if connection.vendor == "postgresql":
+        assert list(answers[1]) == values
 
 
 def test_kept_cursors_are_used_again_replaced_after_a_reconnect_and_logged_when_asked(
