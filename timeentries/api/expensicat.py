@@ -276,9 +276,6 @@ class TimeEntryView(ExpensicatView):
             raise NotFound("id")
         return entry
 
-    def render(self, entry: TimeEntry) -> dict[str, Any]:
-        return render_time_entry(entry, now=timezone.now())
-
     def changeable(self) -> QuerySet:
         return time_entries_changeable(self.administration, cast(User, self.request.user))
 
