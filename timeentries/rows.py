@@ -701,8 +701,8 @@ class Answer:
     """What a write of one entry answers with, as a dialect's row ("moneybird": a row for
     render_moneybird, "expensicat": for render_expensicat). The view hands one to the write
     service, which sets `row` to the entry as it stands after the write; on PostgreSQL read in
-    the write's own statement (writes.entry_update), so the answer costs no round trip and no
-    model instances."""
+    the write's own statement (timeentries.writes: entry_insert, entry_update), so the answer
+    costs no round trip and no model instances."""
 
     def __init__(self, dialect: Literal["moneybird", "expensicat"]) -> None:
         self.dialect = dialect
