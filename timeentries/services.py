@@ -306,10 +306,12 @@ def _stop_running_timer(
         _stop(running, actor=actor)
 
 
-def _stop(entry: TimeEntry, *, actor: User | None) -> list[Event]:
+def _stop(
+    entry: TimeEntry, *, actor: User | None, answer: rows.Answer | None = None
+) -> list[Event]:
     # A stopped timer counts at least the one minute every entry has.
     ended = max(floor_minute(timezone.now()), entry.started_at + ONE_MINUTE)
-    return _apply_changes(entry, {"ended_at": ended}, actor=actor)
+    return _apply_changes(entry, {"ended_at": ended}, actor=actor, answer=answer)
 
 
 def event_value(value: Any, administration: Administration) -> Any:
@@ -727,14 +729,25 @@ def time_entry_update(
 
 @transaction.atomic
 def time_entry_stop(
-    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+    *,
+    entry: TimeEntry,
+    actor: User | None,
+    precondition: Precondition | None = None,
+    answer: rows.Answer | None = None,
 ) -> TimeEntry:
     """Stop a running timer now; a stopped entry is returned unchanged. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details.
-    `precondition` (common.conditional.if_match) is checked on the locked entry."""
+    administration are used (see time_entry_update), and it comes back with its details, or
+    with `answer` as time_entry_update's does. `precondition` (common.conditional.if_match) is
+    checked on the locked entry."""
     current = _lock(entry)
     if precondition is not None:
         precondition(current)
+    if answer is not None:
+        if current.ended_at is None:
+            _stop(current, actor=actor, answer=answer)
+        else:
+            answer.read(current.administration_id, current.pk)
+        return current
     context = time_entry_write_context(current.administration, ids={}, entry_id=current.pk)
     events = [] if current.ended_at is not None else _stop(current, actor=actor)
     return _with_details(current, {}, context, events)
@@ -742,12 +755,17 @@ def time_entry_stop(
 
 @transaction.atomic
 def time_entry_resume(
-    *, entry: TimeEntry, actor: User | None, precondition: Precondition | None = None
+    *,
+    entry: TimeEntry,
+    actor: User | None,
+    precondition: Precondition | None = None,
+    answer: rows.Answer | None = None,
 ) -> TimeEntry:
     """Run a stopped timer again. Only a timer that started today (in the administration's time
     zone) can resume; the person's other running timer is stopped first. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details.
-    `precondition` (common.conditional.if_match) is checked on the locked entry."""
+    administration are used (see time_entry_update), and it comes back with its details, or
+    with `answer` as time_entry_update's does. `precondition` (common.conditional.if_match) is
+    checked on the locked entry."""
     current = _lock(entry)
     if precondition is not None:
         precondition(current)
@@ -757,10 +775,14 @@ def time_entry_resume(
         if current.started_at.astimezone(administration.tz).date() != today:
             raise ValidationFailed.single("base", "cannot_resume_timer", "Cannot resume timer")
         check_period_lock(administration, current.started_at)
+    elif answer is not None:  # running already: nothing to write
+        answer.read(current.administration_id, current.pk)
+        return current
+    # The entry's details are read only for a caller without an answer (the write reads it).
     context = time_entry_write_context(
         administration,
         ids={},
-        entry_id=current.pk,
+        entry_id=current.pk if answer is None else None,
         running_for=current.user_id if current.ended_at is not None else None,
         running_except=current.pk,
     )
@@ -776,8 +798,8 @@ def time_entry_resume(
         ended_at=None,
         exclude_id=current.pk,
     )
-    events = _apply_changes(current, {"ended_at": None}, actor=actor)
-    return _with_details(current, {}, context, events)
+    events = _apply_changes(current, {"ended_at": None}, actor=actor, answer=answer)
+    return current if answer is not None else _with_details(current, {}, context, events)
 
 
 def destroyed_data(entry: TimeEntry) -> dict[str, Any]:

@@ -124,7 +124,6 @@ UPDATE_READ = together("UPDATE timeentries_timeentry", "INSERT notes_event", "SE
 # (a timer started at the same time), and that write then stops it and tries again, instead
 # of breaking the transaction.
 STARTS_INSERT = ["SAVEPOINT", *INSERT_READ, "RELEASE"]
-STARTS_UPDATE = ["SAVEPOINT", *UPDATE, "RELEASE"]
 
 
 @pytest.fixture
@@ -263,22 +262,35 @@ def test_moneybird_update_of_an_unknown_entry_is_404_whatever_the_body(api, fore
         assert response.json() == {"error": "record not found", "symbolic": {"id": "not_found"}}
 
 
-def test_moneybird_stop_and_resume_are_a_lock_one_read_the_update_and_its_event(
+def test_moneybird_stop_is_the_lock_and_the_update_and_resume_reads_the_running_timer(
     api, administration, owner, freeze
 ):
     freeze(local(local_today(), 12))
     entry = make_entry(administration, owner, local(local_today(), 9), ended_at=None)
     auth = auth_statements(lambda: api.post("time_entries", {}))
-    for action in ("stop", "resume"):
+    # Stopping reads the entry it answers with in its write; resuming also looks for the
+    # person's running timer first, which it would stop.
+    stop = ["SELECT", *UPDATE_READ]
+    resume = ["SELECT", "SELECT", "SAVEPOINT", *UPDATE_READ, "RELEASE"]
+    # A timer stopped again, or resumed while it runs, is the lock and the read of the answer.
+    unchanged = ["SELECT", "SELECT"]
+    steps = [
+        ("stop", stop),
+        ("resume", resume),
+        ("resume", unchanged),
+        ("stop", stop),
+        ("stop", unchanged),
+    ]
+    for action, expected in steps:
         response, statements = run(
             lambda action=action: api.patch(f"time_entries/{entry.pk}/{action}")
         )
         assert response.status_code == 200, response.content
-        written = UPDATE if action == "stop" else STARTS_UPDATE
-        assert kinds(statements[auth:]) == ["SELECT", "SELECT", *written]
+        assert kinds(statements[auth:]) == expected, action
         assert_locks(statements[auth])
         assert response.content == api.get(f"time_entries/{entry.pk}").content
-    assert response.json()["ended_at"] is None
+        assert response["ETag"] == api.get(f"time_entries/{entry.pk}")["ETag"]
+    assert response.json()["ended_at"] is not None
 
 
 # --- Expensicat -----------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from common.bulk import (
     result_fields,
     validated_items,
 )
-from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, tagged
+from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, tagged
 from common.exceptions import NotFound, ScopeMissing
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
@@ -490,14 +490,15 @@ class TimeEntryStopView(MoneybirdView):
         request=None,
         responses=moneybird_responses({200: TimeEntryOutput}, 404, 412, 422),
     )
-    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
-        entry = services.time_entry_stop(
+    def patch(self, request: Request, administration_id: str, pk: str) -> HttpResponse:
+        answer = rows.Answer("moneybird")
+        services.time_entry_stop(
             entry=_named(self.administration, pk),
             actor=request.user,
             precondition=if_match(request),
+            answer=answer,
         )
-        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
-        return tagged(request, Response(body), record_tag(entry))
+        return _answered(request, answer.row)
 
 
 class TimeEntryResumeView(MoneybirdView):
@@ -510,14 +511,15 @@ class TimeEntryResumeView(MoneybirdView):
         request=None,
         responses=moneybird_responses({200: TimeEntryOutput}, 404, 412, 422),
     )
-    def patch(self, request: Request, administration_id: str, pk: str) -> Response:
-        entry = services.time_entry_resume(
+    def patch(self, request: Request, administration_id: str, pk: str) -> HttpResponse:
+        answer = rows.Answer("moneybird")
+        services.time_entry_resume(
             entry=_named(self.administration, pk),
             actor=request.user,
             precondition=if_match(request),
+            answer=answer,
         )
-        body = render_time_entry(entry, sales_invoices=shows_sales_invoices(request))
-        return tagged(request, Response(body), record_tag(entry))
+        return _answered(request, answer.row)
 
 
 class TimeEntrySynchronizationView(MoneybirdView):
