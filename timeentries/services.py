@@ -453,10 +453,9 @@ def _apply_changes(
         if invoiced(entry, diff):
             events.append(_invoiced(entry, actor=actor))
         names = [*changed, "updated_at"]
-        read = writes.entry_update(
-            entry, names, events, read=context is not None and answer is None, answer=answer
+        return events, writes.entry_update(
+            entry, names, events, read=context is not None, answer=answer
         )
-        return events, read
 
     events, read = _save_timer(entry, write, starts=starts, actor=actor)
     if context is not None:
@@ -732,25 +731,21 @@ def time_entry_stop(
     *,
     entry: TimeEntry,
     actor: User | None,
+    answer: rows.Answer,
     precondition: Precondition | None = None,
-    answer: rows.Answer | None = None,
 ) -> TimeEntry:
-    """Stop a running timer now; a stopped entry is returned unchanged. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details, or
-    with `answer` as time_entry_update's does. `precondition` (common.conditional.if_match) is
-    checked on the locked entry."""
+    """Stop a running timer now; a stopped entry is left unchanged. Only `entry`'s id and
+    administration are used (see time_entry_update); it comes back with its own columns, and
+    answer.row set to it as the API's dialect reads it. `precondition`
+    (common.conditional.if_match) is checked on the locked entry."""
     current = _lock(entry)
     if precondition is not None:
         precondition(current)
-    if answer is not None:
-        if current.ended_at is None:
-            _stop(current, actor=actor, answer=answer)
-        else:
-            answer.read(current.administration_id, current.pk)
-        return current
-    context = time_entry_write_context(current.administration, ids={}, entry_id=current.pk)
-    events = [] if current.ended_at is not None else _stop(current, actor=actor)
-    return _with_details(current, {}, context, events)
+    if current.ended_at is None:
+        _stop(current, actor=actor, answer=answer)
+    else:
+        answer.read(current.administration_id, current.pk)
+    return current
 
 
 @transaction.atomic
@@ -758,36 +753,27 @@ def time_entry_resume(
     *,
     entry: TimeEntry,
     actor: User | None,
+    answer: rows.Answer,
     precondition: Precondition | None = None,
-    answer: rows.Answer | None = None,
 ) -> TimeEntry:
     """Run a stopped timer again. Only a timer that started today (in the administration's time
     zone) can resume; the person's other running timer is stopped first. Only `entry`'s id and
-    administration are used (see time_entry_update), and it comes back with its details, or
-    with `answer` as time_entry_update's does. `precondition` (common.conditional.if_match) is
-    checked on the locked entry."""
+    administration are used (see time_entry_update); it comes back as time_entry_stop's does.
+    `precondition` (common.conditional.if_match) is checked on the locked entry."""
     current = _lock(entry)
     if precondition is not None:
         precondition(current)
-    administration = current.administration
-    today = timezone.now().astimezone(administration.tz).date()
-    if current.ended_at is not None:
-        if current.started_at.astimezone(administration.tz).date() != today:
-            raise ValidationFailed.single("base", "cannot_resume_timer", "Cannot resume timer")
-        check_period_lock(administration, current.started_at)
-    elif answer is not None:  # running already: nothing to write
+    if current.ended_at is None:  # running already: nothing to write
         answer.read(current.administration_id, current.pk)
         return current
-    # The entry's details are read only for a caller without an answer (the write reads it).
+    administration = current.administration
+    today = timezone.now().astimezone(administration.tz).date()
+    if current.started_at.astimezone(administration.tz).date() != today:
+        raise ValidationFailed.single("base", "cannot_resume_timer", "Cannot resume timer")
+    check_period_lock(administration, current.started_at)
     context = time_entry_write_context(
-        administration,
-        ids={},
-        entry_id=current.pk if answer is None else None,
-        running_for=current.user_id if current.ended_at is not None else None,
-        running_except=current.pk,
+        administration, ids={}, running_for=current.user_id, running_except=current.pk
     )
-    if current.ended_at is None:
-        return _with_details(current, {}, context, [])
     if administration.prevent_overlapping_entries:
         lock_people(administration, [current.user_id])
     _stop_running_timer(administration=administration, running_id=context.running_id, actor=actor)
@@ -798,8 +784,8 @@ def time_entry_resume(
         ended_at=None,
         exclude_id=current.pk,
     )
-    events = _apply_changes(current, {"ended_at": None}, actor=actor, answer=answer)
-    return current if answer is not None else _with_details(current, {}, context, events)
+    _apply_changes(current, {"ended_at": None}, actor=actor, answer=answer)
+    return current
 
 
 def destroyed_data(entry: TimeEntry) -> dict[str, Any]:

@@ -282,8 +282,8 @@ def entry_update(
     """Save the fields `names` of `entry` (updated_at among them) and insert its `events`;
     with `read`, also the entry as with_details reads it, of which its related rows, events
     and notes count (its own columns are the ones before this change, and the events leave
-    out these); with `answer`, its row is set to the entry as it is after the write. One
-    statement on PostgreSQL."""
+    out these); with `answer` (which `read` then asks nothing more of), its row is set to the
+    entry as it is after the write. One statement on PostgreSQL."""
     quote = connection.ops.quote_name
     fields = [TimeEntry._meta.get_field(name) for name in names]
     sql = "UPDATE {} SET {} WHERE {} = %s".format(
