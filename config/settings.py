@@ -111,7 +111,8 @@ def _database_from_url(url: str) -> dict:
     parsed = urlparse(url)
     if parsed.scheme in ("postgres", "postgresql", "pgsql"):
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's, with a health check that costs no round trip (common/postgresql).
+            "ENGINE": "common.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")),
             "USER": unquote(parsed.username or ""),
             "PASSWORD": unquote(parsed.password or ""),
