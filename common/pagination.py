@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import orjson
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -138,7 +138,13 @@ class Keyset:
     def page_from_request(
         self, request: Request, *, default_limit: int = CURSOR_LIMIT_DEFAULT
     ) -> CursorPage:
-        raw = request.query_params.get("limit")
+        return self.page_from_params(request.query_params, default_limit=default_limit)
+
+    def page_from_params(
+        self, params: QueryDict, *, default_limit: int = CURSOR_LIMIT_DEFAULT
+    ) -> CursorPage:
+        """The page that a query's limit and cursor ask for; BadRequest for a wrong one."""
+        raw = params.get("limit")
         if raw is None or raw == "":
             limit = default_limit
         elif raw.isascii() and raw.isdigit() and 1 <= int(raw) <= CURSOR_LIMIT_MAX:
@@ -147,7 +153,7 @@ class Keyset:
             raise BadRequest(
                 f"limit must be a whole number from 1 to {CURSOR_LIMIT_MAX}", field="limit"
             )
-        cursor = request.query_params.get("cursor")
+        cursor = params.get("cursor")
         return CursorPage(limit=limit, after=self.decode(cursor) if cursor else None)
 
     def paginate(self, queryset: QuerySet, page: CursorPage) -> tuple[list, str | None]:

@@ -135,6 +135,33 @@ def enforce(*, dialect: str, credential: str, organization: str | None) -> Usage
     return min(usages, key=lambda u: (u.remaining, -u.reset))
 
 
+# Where a request keeps what counting it gave (a Usage, or the RateLimited it raised), so that a
+# request counted by a hot read (common.middleware.HotReadMiddleware) and then handed to its view
+# is not counted twice. Not a header's key (those are HTTP_*): no client can set it.
+COUNTED = "uurwerk.rate_limit"
+
+
+def count_request(
+    request: Any, *, dialect: str, auth: Any, user: Any, organization_id: int | None
+) -> Usage:
+    """enforce() for a request, once per request however often it is asked."""
+    counted = request.META.get(COUNTED)
+    if counted is None:
+        credential = getattr(auth, "credential_id", "") or f"user:{user.pk}"
+        try:
+            counted = enforce(
+                dialect=dialect,
+                credential=credential,
+                organization=None if organization_id is None else str(organization_id),
+            )
+        except RateLimited as exc:
+            counted = exc
+        request.META[COUNTED] = counted
+    if isinstance(counted, RateLimited):
+        raise counted
+    return counted
+
+
 if TYPE_CHECKING:  # the mixin's super() is the APIView it is mixed into
     from rest_framework.views import APIView as _ViewBase
 else:
@@ -149,11 +176,12 @@ class RateLimitedViewMixin(_ViewBase):
     _rate_usage: Usage | None = None
 
     def check_rate_limit(self, request, organization_id: int | None) -> None:
-        credential = getattr(request.auth, "credential_id", "") or f"user:{request.user.pk}"
-        self._rate_usage = enforce(
+        self._rate_usage = count_request(
+            request,
             dialect=self.rate_limit_dialect,
-            credential=credential,
-            organization=None if organization_id is None else str(organization_id),
+            auth=request.auth,
+            user=request.user,
+            organization_id=organization_id,
         )
 
     def finalize_response(self, request, response, *args, **kwargs):

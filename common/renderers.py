@@ -34,7 +34,7 @@ def json_response(body: bytes, *, status: int = 200) -> HttpResponse:
 
 # What nearly every API client sends (or nothing, which means the same), and what DRF's
 # negotiation answers for it with a JSON renderer first.
-_PLAIN_ACCEPTS = frozenset((None, "*/*", "application/json"))
+PLAIN_ACCEPTS = frozenset((None, "*/*", "application/json"))
 
 
 class JSONFirstNegotiation(DefaultContentNegotiation):
@@ -48,7 +48,7 @@ class JSONFirstNegotiation(DefaultContentNegotiation):
             first is not None
             and first.media_type == "application/json"
             and format_suffix is None
-            and request.META.get("HTTP_ACCEPT") in _PLAIN_ACCEPTS
+            and request.META.get("HTTP_ACCEPT") in PLAIN_ACCEPTS
             and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
         ):
             return first, first.media_type

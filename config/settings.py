@@ -82,7 +82,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # 413 for an oversized body before anything reads it (README "Limits").
     "common.middleware.RequestBodyLimitMiddleware",
+    # Innermost: the plainest of the hottest reads without DRF's dispatch (HOT_READS).
+    "common.middleware.HotReadMiddleware",
 ]
+# Path: the function that answers its plainest GET (common.middleware.HotReadMiddleware).
+HOT_READS = {"/api/v1/time-entries": "timeentries.api.expensicat.hot_list"}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -5,7 +5,7 @@ from typing import Any, cast
 
 import orjson
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -14,18 +14,22 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from administrations.auth import ApiTokenAuthentication
 from administrations.models import User
 from common.api import ID_PATTERN, YEAR_PATTERN, IdField, TimestampField, validate_input
 from common.api.expensicat import (
     ID,
+    ORGANIZATION_HEADER,
     ExpensicatView,
     expensicat_path,
     fields_renamed,
     path_id,
 )
+from common.auth import bearer_kind, bearer_token
 from common.bulk import (
     ATOMIC,
     BULK_CREATE_ITEMS,
@@ -41,7 +45,7 @@ from common.bulk import (
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, tagged
 from common.errors import expensicat_error_body
-from common.exceptions import NotFound, ServiceError
+from common.exceptions import NotFound, RateLimited, ServiceError
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
@@ -54,7 +58,9 @@ from common.openapi import (
     id_parameter,
 )
 from common.pagination import CursorPage, Keyset
-from common.renderers import json_response
+from common.ratelimit import count_request
+from common.renderers import PLAIN_ACCEPTS, json_response
+from common.tenancy import tenancy
 from common.timefmt import iso_utc
 from timeentries import bulk, rows, services
 from timeentries.filtersets_expensicat import ExpensicatTimeEntryFilterSet
@@ -304,6 +310,26 @@ _UNFILTERED = {
 }
 
 
+def _everything_seen(administration_id: int, own: int | None, page: CursorPage) -> rows.Where:
+    """The unfiltered list's WHERE: the organization's entries, or only the member `own`'s,
+    after the page's cursor."""
+    shape = _UNFILTERED[own is None, page.after is not None]
+    return shape(administration_id, *(() if own is None else (own,)), *(page.after or ()))
+
+
+def _page_body(where: rows.Where, page: CursorPage) -> bytes:
+    """The list's body: the page of entries `where` selects, and the next page's cursor."""
+    found = rows.expensicat_page(where, limit=page.limit + 1)
+    next_cursor = None
+    if len(found) > page.limit:
+        del found[page.limit :]
+        next_cursor = KEYSET.encode_values(rows.expensicat_cursor_values(found[-1]))
+    now = rows.epoch_micros(timezone.now())
+    items = [rows.render_expensicat(row, now_micros=now) for row in found]
+    meta = {"count": len(items), "next_cursor": next_cursor}
+    return orjson.dumps({"data": items, "meta": meta})
+
+
 class TimeEntryListView(TimeEntryView):
     @extend_schema(
         operation_id="expensicat_time_entries_list",
@@ -333,18 +359,10 @@ class TimeEntryListView(TimeEntryView):
         if any(name in params for name in ExpensicatTimeEntryFilterSet.base_filters):
             where = rows.where_of(KEYSET.narrowed(self.filtered(), page))
         else:
-            shape = _UNFILTERED[self.sees_everyone, page.after is not None]
-            own = () if self.sees_everyone else (request.user.pk,)
-            where = shape(self.administration.pk, *own, *(page.after or ()))
-        found = rows.expensicat_page(where, limit=page.limit + 1)
-        next_cursor = None
-        if len(found) > page.limit:
-            del found[page.limit :]
-            next_cursor = KEYSET.encode_values(rows.expensicat_cursor_values(found[-1]))
-        now = rows.epoch_micros(timezone.now())
-        items = [rows.render_expensicat(row, now_micros=now) for row in found]
-        meta = {"count": len(items), "next_cursor": next_cursor}
-        return json_response(orjson.dumps({"data": items, "meta": meta}))
+            where = _everything_seen(
+                self.administration.pk, None if self.sees_everyone else request.user.pk, page
+            )
+        return json_response(_page_body(where, page))
 
     @extend_schema(
         operation_id="expensicat_time_entries_create",
@@ -368,6 +386,64 @@ class TimeEntryListView(TimeEntryView):
                 **{SERVICE_NAMES.get(k, k): v for k, v in data.items()},
             )
         return _answered(request, answer.row, status=201)
+
+
+def _default_headers(view_class: type[ExpensicatView]) -> dict[str, str]:
+    """DRF's own headers of the view's every answer (Allow), as as_view() sets the view up."""
+    view = view_class()
+    view.setup(HttpRequest())  # as Django's View does per request: HEAD answered by GET
+    return view.default_response_headers
+
+
+_LIST_HEADERS = _default_headers(TimeEntryListView)
+_HOT_PARAMS = frozenset(("limit", "cursor"))
+
+
+def hot_list(request: HttpRequest) -> HttpResponse | None:
+    """The list's answer to the request of a client that pages through everything it sees (no
+    filter, at most `limit` and `cursor`) with an API token of the organization, made without
+    DRF (common.middleware.HotReadMiddleware); None hands the request to TimeEntryListView.
+    Each step is the view's own (ExpensicatView.initial, then get): the same credential, scope,
+    organization and role, rate limit and page, and the same bytes. Anything this does not
+    judge the way the view would is the view's: another credential or Accept, the organization
+    header, any other parameter, and every error. A request it counted against the rate limit
+    and then hands on (a spent limit) is not counted again (common.ratelimit.count_request)."""
+    params = request.GET
+    if (
+        not params.keys() <= _HOT_PARAMS
+        or any(len(values) != 1 or "\x00" in values[0] for _, values in params.lists())
+        or request.META.get("HTTP_ACCEPT") not in PLAIN_ACCEPTS
+        or ORGANIZATION_HEADER in request.headers
+    ):
+        return None
+    try:
+        secret = bearer_token(request)
+        if secret is None or bearer_kind(secret) != "api_token":
+            return None
+        page = KEYSET.page_from_params(params)
+        user, grant = ApiTokenAuthentication().authenticate_bearer(request, secret)
+    except (AuthenticationFailed, ServiceError):
+        return None
+    # A token bound to an organization its user is a member of: the organization and the
+    # role were read with it (resolve_organization, ExpensicatView.role).
+    administration = grant.administration
+    if administration is None or not grant.allows(*TimeEntryListView.read_scopes):
+        return None
+    try:
+        usage = count_request(
+            request,
+            dialect=TimeEntryListView.rate_limit_dialect,
+            auth=grant,
+            user=user,
+            organization_id=administration.pk,
+        )
+    except RateLimited:
+        return None
+    own = None if grant.role in tenancy().ELEVATED_ROLES else user.pk
+    response = json_response(_page_body(_everything_seen(administration.pk, own, page), page))
+    for name, value in (*_LIST_HEADERS.items(), *usage.headers().items()):
+        response[name] = value
+    return response
 
 
 @extend_schema(parameters=[ENTRY_ID])
