@@ -13,6 +13,7 @@ from django.test import override_settings
 from administrations import services
 from administrations.models import Membership
 from common import ratelimit
+from common.auth import hash_token
 from tests.expensicat_support import ExpensicatApi
 from tests.factories import AdministrationFactory, TokenFactory, member
 from tests.timeentries.moneybird_support import make_entry
@@ -182,10 +183,10 @@ def test_a_spent_limit_is_the_views_429_and_each_request_counts_once(
     limit = {"credential": "3/60", "organization": "100/60"}
     settings.RATE_LIMITS = {"moneybird": limit, "expensicat": limit}
     api = bound_api(owner, administration)
-    with mock.patch.object(ratelimit, "enforce", wraps=ratelimit.enforce) as enforce:
+    with mock.patch.object(ratelimit, "begin", wraps=ratelimit.begin) as begin:
         statuses = [api.get("time-entries").status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
-        assert enforce.call_count == 4
+        assert begin.call_count == 4
     # The first three were the hot list's; the fourth it counted and handed to the view.
     assert [result is None for result in answered] == [False, False, False, True]
     refused = api.get("time-entries")
@@ -200,3 +201,107 @@ def test_another_organizations_token_reaches_nothing(administration, owner, entr
     body = bound_api(stranger, elsewhere).get("time-entries").json()
     assert answered[-1] is not None
     assert [item["organization_id"] for item in body["data"]] == [str(elsewhere.pk)]
+
+
+# --- counted ahead: Redis counts while the database reads the credential -----------------------
+
+REDIS_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",
+    }
+}
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5).ping()
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def on_redis():
+    from django.core.cache import caches
+
+    if not _redis_available():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    with override_settings(CACHES=REDIS_CACHE):
+        caches["default"].clear()
+        ratelimit._buckets_seen.clear()
+        yield
+        caches["default"].clear()
+        ratelimit._buckets_seen.clear()
+
+
+def test_a_credential_seen_before_is_counted_ahead_and_once(
+    administration, owner, entries, answered, on_redis
+):
+    api = bound_api(owner, administration)
+    steps = []
+    real_begin = ratelimit.begin
+    authentication = expensicat_api.ApiTokenAuthentication
+    real_authenticate = authentication.authenticate_bearer
+
+    def begin(**kwargs):
+        steps.append("count")
+        return real_begin(**kwargs)
+
+    def authenticate(self, request, secret):
+        steps.append("credential")
+        return real_authenticate(self, request, secret)
+
+    with (
+        mock.patch.object(ratelimit, "begin", begin),
+        mock.patch.object(authentication, "authenticate_bearer", authenticate),
+    ):
+        remaining = [int(api.get("time-entries")[REMAINING]) for _ in range(3)]
+    # The first request's credential is read first; then the count goes out before it.
+    assert steps == ["credential", "count", "count", "credential", "count", "credential"]
+    assert remaining == [remaining[0], remaining[0] - 1, remaining[0] - 2]
+    assert all(result is not None for result in answered)
+    assert ("expensicat", hash_token(api.token.secret)) in ratelimit._buckets_seen
+
+
+def test_a_revoked_credential_gets_the_views_401_and_is_forgotten(
+    administration, owner, entries, answered, on_redis, settings
+):
+    limit = {"credential": "100/60", "organization": "100/60"}
+    settings.RATE_LIMITS = {"moneybird": limit, "expensicat": limit}
+    api = bound_api(owner, administration)
+    colleague = bound_api(owner, administration)
+    assert int(api.get("time-entries")[REMAINING]) == 99
+    services.token_revoke(token=api.token, actor=owner)
+    key = ("expensicat", hash_token(api.token.secret))
+    for _ in range(3):
+        refused = api.get("time-entries")
+        assert refused.status_code == 401
+        assert key not in ratelimit._buckets_seen
+    # Counted ahead once (before it was found revoked), never again; the counters' connection
+    # is still in step with its answers.
+    assert colleague.get("time-entries")[REMAINING] == "97"
+    assert colleague.get("time-entries")[REMAINING] == "96"
+
+
+def test_a_spent_limit_counted_ahead_is_the_views_429(
+    administration, owner, entries, answered, on_redis, settings
+):
+    limit = {"credential": "2/60", "organization": "100/60"}
+    settings.RATE_LIMITS = {"moneybird": limit, "expensicat": limit}
+    api = bound_api(owner, administration)
+    with mock.patch.object(ratelimit, "begin", wraps=ratelimit.begin) as begin:
+        statuses = [api.get("time-entries").status_code for _ in range(4)]
+        assert begin.call_count == 4
+    assert statuses == [200, 200, 429, 429]
+    assert api.get("time-entries").json()["error"]["code"] == "RATE_LIMITED"
+
+
+def test_an_answer_left_unread_does_not_put_the_next_count_out_of_step(on_redis, settings):
+    limit = {"credential": "10/60", "organization": "10/60"}
+    settings.RATE_LIMITS = {"moneybird": limit, "expensicat": limit}
+    first = ratelimit.begin(dialect="expensicat", credential="a", organization=None)
+    del first  # its caller failed before taking the answer; Redis counted it all the same
+    assert ratelimit.hit("b", ratelimit.Limit(10, 60)).remaining == 9
+    assert ratelimit.enforce(dialect="expensicat", credential="a", organization=None).remaining == 8

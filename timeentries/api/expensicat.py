@@ -29,7 +29,7 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
-from common.auth import bearer_kind, bearer_token
+from common.auth import bearer_kind, bearer_token, hash_token
 from common.bulk import (
     ATOMIC,
     BULK_CREATE_ITEMS,
@@ -58,7 +58,7 @@ from common.openapi import (
     id_parameter,
 )
 from common.pagination import CursorPage, Keyset
-from common.ratelimit import count_request
+from common.ratelimit import count_abandoned, count_ahead, count_request
 from common.renderers import PLAIN_ACCEPTS, json_response
 from common.tenancy import tenancy
 from common.timefmt import iso_utc
@@ -397,6 +397,7 @@ def _default_headers(view_class: type[ExpensicatView]) -> dict[str, str]:
 
 _LIST_HEADERS = _default_headers(TimeEntryListView)
 _HOT_PARAMS = frozenset(("limit", "cursor"))
+_READ_SCOPES = TimeEntryListView.read_scopes
 
 
 def hot_list(request: HttpRequest) -> HttpResponse | None:
@@ -421,21 +422,31 @@ def hot_list(request: HttpRequest) -> HttpResponse | None:
         if secret is None or bearer_kind(secret) != "api_token":
             return None
         page = KEYSET.page_from_params(params)
-        user, grant = ApiTokenAuthentication().authenticate_bearer(request, secret)
     except (AuthenticationFailed, ServiceError):
         return None
+    dialect = TimeEntryListView.rate_limit_dialect
+    credential_key = hash_token(secret)
+    # Redis counts the request while the database reads its credential.
+    count_ahead(request, dialect=dialect, credential_key=credential_key)
+    try:
+        user, grant = ApiTokenAuthentication().authenticate_bearer(request, secret)
+    except AuthenticationFailed:
+        grant = None
     # A token bound to an organization its user is a member of: the organization and the
     # role were read with it (resolve_organization, ExpensicatView.role).
-    administration = grant.administration
-    if administration is None or not grant.allows(*TimeEntryListView.read_scopes):
+    if grant is None or grant.administration is None or not grant.allows(*_READ_SCOPES):
+        # The view refuses these before it counts them (401, 404, 403).
+        count_abandoned(request, dialect=dialect, credential_key=credential_key)
         return None
+    administration = grant.administration
     try:
         usage = count_request(
             request,
-            dialect=TimeEntryListView.rate_limit_dialect,
+            dialect=dialect,
             auth=grant,
             user=user,
             organization_id=administration.pk,
+            credential_key=credential_key,
         )
     except RateLimited:
         return None
