@@ -170,6 +170,16 @@ _buckets_seen: dict[tuple[str, str], tuple[str, str | None]] = {}
 _BUCKETS_SEEN_MAX = 10_000
 
 
+def credential_key(request: Any, selector: str) -> str | None:
+    """What names a request's credential and the organization it asks for, for count_ahead,
+    without being the credential: a hash of its Authorization header and `selector` (see
+    RateLimitedViewMixin.rate_limit_selector). None without a credential."""
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if not header:
+        return None
+    return hashlib.sha256(f"{selector}\0{header}".encode()).hexdigest()
+
+
 class _Ahead(NamedTuple):
     buckets: tuple[str, str | None]
     usage: Callable[[], Usage]
@@ -195,7 +205,9 @@ def count_abandoned(request: Any, *, dialect: str, credential_key: str) -> None:
     ahead = request.META.get(COUNTED)
     if isinstance(ahead, _Ahead):
         del request.META[COUNTED]
-        with contextlib.suppress(RateLimited):  # spent or not, it is not this request's answer
+        # Read only to keep the connection in step: spent or not, failed or not, it is not
+        # this request's answer (a connection that failed is replaced on the next count).
+        with contextlib.suppress(Exception):
             ahead.usage()
 
 
@@ -246,10 +258,24 @@ else:
 
 class RateLimitedViewMixin(_ViewBase):
     """For a dialect's base view: counts each authenticated request against its credential and
-    its organization, and puts the RateLimit-* headers on every response."""
+    its organization, and puts the RateLimit-* headers on every response. A credential seen
+    before is counted ahead (count_ahead): Redis counts while the database reads the
+    credential."""
 
     rate_limit_dialect: str
     _rate_usage: Usage | None = None
+    _rate_key: str | None = None
+
+    def rate_limit_selector(self, request) -> str:
+        """What in the request, besides its credential, picks the organization it is counted
+        under (a path's administration id, a header); the dialects' base views say."""
+        return ""
+
+    def initial(self, request, *args, **kwargs):
+        self._rate_key = credential_key(request, self.rate_limit_selector(request))
+        if self._rate_key is not None:
+            count_ahead(request, dialect=self.rate_limit_dialect, credential_key=self._rate_key)
+        super().initial(request, *args, **kwargs)
 
     def check_rate_limit(self, request, organization_id: int | None) -> None:
         self._rate_usage = count_request(
@@ -258,9 +284,13 @@ class RateLimitedViewMixin(_ViewBase):
             auth=request.auth,
             user=request.user,
             organization_id=organization_id,
+            credential_key=self._rate_key,
         )
 
     def finalize_response(self, request, response, *args, **kwargs):
+        if self._rate_key is not None and isinstance(request.META.get(COUNTED), _Ahead):
+            # Refused before it was counted (credential, scope, method, administration).
+            count_abandoned(request, dialect=self.rate_limit_dialect, credential_key=self._rate_key)
         response = super().finalize_response(request, response, *args, **kwargs)
         if self._rate_usage is not None:
             for name, value in self._rate_usage.headers().items():

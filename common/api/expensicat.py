@@ -109,6 +109,9 @@ class ExpensicatView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
         # Read by common.auth.HasRequiredScopes.
         return self.read_scopes if self.request.method in SAFE_METHODS else self.write_scopes
 
+    def rate_limit_selector(self, request: Request) -> str:
+        return request.headers.get(ORGANIZATION_HEADER, "")
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         refuse_unknown_method(self, request)

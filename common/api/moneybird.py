@@ -37,6 +37,9 @@ class MoneybirdView(IdempotentViewMixin, RateLimitedViewMixin, APIView):
     # False only for the routes without an administration in the URL (/administrations).
     resolves_administration: bool = True
 
+    def rate_limit_selector(self, request: Request) -> str:
+        return str(self.kwargs.get("administration_id", ""))
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         refuse_unknown_method(self, request)

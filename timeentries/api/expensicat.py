@@ -29,7 +29,7 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
-from common.auth import bearer_kind, bearer_token, hash_token
+from common.auth import bearer_kind, bearer_token
 from common.bulk import (
     ATOMIC,
     BULK_CREATE_ITEMS,
@@ -58,7 +58,7 @@ from common.openapi import (
     id_parameter,
 )
 from common.pagination import CursorPage, Keyset
-from common.ratelimit import count_abandoned, count_ahead, count_request
+from common.ratelimit import count_abandoned, count_ahead, count_request, credential_key
 from common.renderers import PLAIN_ACCEPTS, json_response
 from common.tenancy import tenancy
 from common.timefmt import iso_utc
@@ -425,9 +425,10 @@ def hot_list(request: HttpRequest) -> HttpResponse | None:
     except (AuthenticationFailed, ServiceError):
         return None
     dialect = TimeEntryListView.rate_limit_dialect
-    credential_key = hash_token(secret)
+    # As ExpensicatView counts it (its rate_limit_selector: no organization header here).
+    key = credential_key(request, "")
     # Redis counts the request while the database reads its credential.
-    count_ahead(request, dialect=dialect, credential_key=credential_key)
+    count_ahead(request, dialect=dialect, credential_key=key)
     try:
         user, grant = ApiTokenAuthentication().authenticate_bearer(request, secret)
     except AuthenticationFailed:
@@ -436,7 +437,7 @@ def hot_list(request: HttpRequest) -> HttpResponse | None:
     # role were read with it (resolve_organization, ExpensicatView.role).
     if grant is None or grant.administration is None or not grant.allows(*_READ_SCOPES):
         # The view refuses these before it counts them (401, 404, 403).
-        count_abandoned(request, dialect=dialect, credential_key=credential_key)
+        count_abandoned(request, dialect=dialect, credential_key=key)
         return None
     administration = grant.administration
     try:
@@ -446,7 +447,7 @@ def hot_list(request: HttpRequest) -> HttpResponse | None:
             auth=grant,
             user=user,
             organization_id=administration.pk,
-            credential_key=credential_key,
+            credential_key=key,
         )
     except RateLimited:
         return None
