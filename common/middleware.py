@@ -1,5 +1,6 @@
 """Middleware that guards the API before any view runs."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -42,27 +43,31 @@ class RequestBodyLimitMiddleware:
 
 class HotReadMiddleware:
     """The hottest reads answered before URL resolution and DRF's dispatch: settings.HOT_READS
-    maps a path to a function that takes a GET request and returns its response, or None to
-    let the path's view answer it. Each answers only the plainest request of its view's (what a
-    client syncing everything sends), as that view would, byte for byte, and passes everything
-    else on, errors included. The middleware before it still run as for any request (host,
-    security headers, Content-Length): innermost, it spares only the resolver and DRF's
-    per-request work (the request wrapper, negotiation, authentication classes, permission
-    objects), about a third of a hot read's time in Python (README "Performance")."""
+    maps a path's pattern to a function that takes a GET request (and the pattern's named
+    groups) and returns its response, or None to let the path's view answer it. Each answers
+    only the plainest requests of its view's (common.hotpath), as that view would, byte for
+    byte, and passes everything else on, errors included. The middleware before it still run
+    as for any request (host, security headers, Content-Length): innermost, it spares only the
+    resolver and DRF's per-request work (the request wrapper, negotiation, authentication
+    classes, permission objects), about a third of a hot read's time in Python (README
+    "Performance")."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        self.reads: dict[str, Callable[[HttpRequest], HttpResponse | None]] = {
-            path: import_string(dotted_path) for path, dotted_path in settings.HOT_READS.items()
-        }
+        self.reads: list[tuple[re.Pattern[str], Callable[..., HttpResponse | None]]] = [
+            (re.compile(pattern), import_string(dotted_path))
+            for pattern, dotted_path in settings.HOT_READS.items()
+        ]
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "GET":
-            read = self.reads.get(request.path_info)
-            if read is not None:
-                response = read(request)
-                if response is not None:
-                    return response
+            for pattern, read in self.reads:
+                match = pattern.fullmatch(request.path_info)
+                if match is not None:
+                    response = read(request, **match.groupdict())
+                    if response is not None:
+                        return response
+                    break
         return self.get_response(request)
 
 

@@ -85,8 +85,14 @@ MIDDLEWARE = [
     # Innermost: the plainest of the hottest reads without DRF's dispatch (HOT_READS).
     "common.middleware.HotReadMiddleware",
 ]
-# Path: the function that answers its plainest GET (common.middleware.HotReadMiddleware).
-HOT_READS = {"/api/v1/time-entries": "timeentries.api.expensicat.hot_list"}
+# A path's pattern: the function that answers its plainest GETs, given the pattern's groups
+# (common.middleware.HotReadMiddleware). Each pattern matches only paths its view's URL answers.
+HOT_READS = {
+    r"/api/v1/time-entries": "timeentries.api.expensicat.hot_list",
+    r"/api/v2/(?P<administration_id>\d+)/time_entries/(?P<pk>\d+)(?:\.json)?": (
+        "timeentries.api.moneybird.hot_get"
+    ),
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

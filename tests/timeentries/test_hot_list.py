@@ -11,6 +11,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from administrations import services
+from administrations.auth import ApiTokenAuthentication
 from administrations.models import Membership
 from common import ratelimit
 from tests.expensicat_support import ExpensicatApi
@@ -248,7 +249,7 @@ def test_a_credential_seen_before_is_counted_ahead_and_once(
     api = bound_api(owner, administration)
     steps = []
     real_begin = ratelimit.begin
-    authentication = expensicat_api.ApiTokenAuthentication
+    authentication = ApiTokenAuthentication
     real_authenticate = authentication.authenticate_bearer
 
     def begin(**kwargs):

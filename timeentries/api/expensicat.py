@@ -14,11 +14,9 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from administrations.auth import ApiTokenAuthentication
 from administrations.models import User
 from common.api import ID_PATTERN, YEAR_PATTERN, IdField, TimestampField, validate_input
 from common.api.expensicat import (
@@ -29,7 +27,6 @@ from common.api.expensicat import (
     fields_renamed,
     path_id,
 )
-from common.auth import bearer_kind, bearer_token
 from common.bulk import (
     ATOMIC,
     BULK_CREATE_ITEMS,
@@ -45,7 +42,8 @@ from common.bulk import (
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, tagged
 from common.errors import expensicat_error_body
-from common.exceptions import NotFound, RateLimited, ServiceError
+from common.exceptions import NotFound, ServiceError
+from common.hotpath import plain_request, token_caller, view_headers
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
@@ -58,8 +56,7 @@ from common.openapi import (
     id_parameter,
 )
 from common.pagination import CursorPage, Keyset
-from common.ratelimit import count_abandoned, count_ahead, count_request, credential_key
-from common.renderers import PLAIN_ACCEPTS, json_response
+from common.renderers import json_response
 from common.tenancy import tenancy
 from common.timefmt import iso_utc
 from timeentries import bulk, rows, services
@@ -388,69 +385,33 @@ class TimeEntryListView(TimeEntryView):
         return _answered(request, answer.row, status=201)
 
 
-def _default_headers(view_class: type[ExpensicatView]) -> dict[str, str]:
-    """DRF's own headers of the view's every answer (Allow), as as_view() sets the view up."""
-    view = view_class()
-    view.setup(HttpRequest())  # as Django's View does per request: HEAD answered by GET
-    return view.default_response_headers
-
-
-_LIST_HEADERS = _default_headers(TimeEntryListView)
+_LIST_HEADERS = view_headers(TimeEntryListView)
 _HOT_PARAMS = frozenset(("limit", "cursor"))
-_READ_SCOPES = TimeEntryListView.read_scopes
 
 
 def hot_list(request: HttpRequest) -> HttpResponse | None:
     """The list's answer to the request of a client that pages through everything it sees (no
     filter, at most `limit` and `cursor`) with an API token of the organization, made without
     DRF (common.middleware.HotReadMiddleware); None hands the request to TimeEntryListView.
-    Each step is the view's own (ExpensicatView.initial, then get): the same credential, scope,
-    organization and role, rate limit and page, and the same bytes. Anything this does not
-    judge the way the view would is the view's: another credential or Accept, the organization
-    header, any other parameter, and every error. A request it counted against the rate limit
-    and then hands on (a spent limit) is not counted again (common.ratelimit.count_request)."""
-    params = request.GET
-    if (
-        not params.keys() <= _HOT_PARAMS
-        or any(len(values) != 1 or "\x00" in values[0] for _, values in params.lists())
-        or request.META.get("HTTP_ACCEPT") not in PLAIN_ACCEPTS
-        or ORGANIZATION_HEADER in request.headers
-    ):
+    Each step is the view's own (common.hotpath for ExpensicatView.initial, then get's): the
+    same credential, scope, organization and role, rate limit and page, and the same bytes.
+    Anything this does not judge the way the view would is the view's: another credential or
+    Accept, the organization header, any other parameter, and every error."""
+    if not plain_request(request, _HOT_PARAMS) or ORGANIZATION_HEADER in request.headers:
         return None
     try:
-        secret = bearer_token(request)
-        if secret is None or bearer_kind(secret) != "api_token":
-            return None
-        page = KEYSET.page_from_params(params)
-    except (AuthenticationFailed, ServiceError):
+        page = KEYSET.page_from_params(request.GET)
+    except ServiceError:
         return None
-    dialect = TimeEntryListView.rate_limit_dialect
-    # As ExpensicatView counts it (its rate_limit_selector: no organization header here).
-    key = credential_key(request, "")
-    # Redis counts the request while the database reads its credential.
-    count_ahead(request, dialect=dialect, credential_key=key)
-    try:
-        user, grant = ApiTokenAuthentication().authenticate_bearer(request, secret)
-    except AuthenticationFailed:
-        grant = None
-    # A token bound to an organization its user is a member of: the organization and the
-    # role were read with it (resolve_organization, ExpensicatView.role).
-    if grant is None or grant.administration is None or not grant.allows(*_READ_SCOPES):
-        # The view refuses these before it counts them (401, 404, 403).
-        count_abandoned(request, dialect=dialect, credential_key=key)
+    caller = token_caller(
+        request,
+        dialect=TimeEntryListView.rate_limit_dialect,
+        scopes=TimeEntryListView.read_scopes,
+        selector="",  # ExpensicatView.rate_limit_selector without the organization header
+    )
+    if caller is None:
         return None
-    administration = grant.administration
-    try:
-        usage = count_request(
-            request,
-            dialect=dialect,
-            auth=grant,
-            user=user,
-            organization_id=administration.pk,
-            credential_key=key,
-        )
-    except RateLimited:
-        return None
+    user, grant, administration, usage = caller
     own = None if grant.role in tenancy().ELEVATED_ROLES else user.pk
     response = json_response(_page_body(_everything_seen(administration.pk, own, page), page))
     for name, value in (*_LIST_HEADERS.items(), *usage.headers().items()):

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -39,6 +39,7 @@ from common.bulk import (
 )
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, tagged
 from common.exceptions import NotFound, ScopeMissing
+from common.hotpath import plain_request, token_caller, view_headers
 from common.ids import render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
@@ -184,7 +185,11 @@ def _date(value: date | None) -> str | None:
 
 def shows_sales_invoices(request: Request) -> bool:
     """Moneybird leaves an entry's invoice out for a token without the sales_invoices scope."""
-    return "sales_invoices" in (getattr(request.auth, "scopes", None) or ())
+    return grants_sales_invoices(request.auth)
+
+
+def grants_sales_invoices(auth: Any) -> bool:
+    return "sales_invoices" in (getattr(auth, "scopes", None) or ())
 
 
 def time_entry_input(view: MoneybirdView, request: Request, *, partial: bool) -> dict[str, Any]:
@@ -478,6 +483,37 @@ class TimeEntryDetailView(MoneybirdView):
         entry.administration = self.administration
         services.time_entry_delete(entry=entry, actor=request.user, precondition=if_match(request))
         return Response(status=204)
+
+
+_DETAIL_HEADERS = view_headers(TimeEntryDetailView)
+
+
+def hot_get(request: HttpRequest, administration_id: str, pk: str) -> HttpResponse | None:
+    """TimeEntryDetailView.get's answer to a plain get (no parameters, no If-None-Match) with an
+    API token bound to the administration in the path, made without DRF
+    (common.middleware.HotReadMiddleware); None hands the request to the view, which then
+    answers it as before: another credential, a conditional get, an unknown entry (counted
+    here, not again there), any error."""
+    if not plain_request(request, frozenset()):
+        return None
+    caller = token_caller(
+        request,
+        dialect=TimeEntryDetailView.rate_limit_dialect,
+        scopes=TimeEntryDetailView.required_scopes,
+        selector=administration_id,  # MoneybirdView.rate_limit_selector
+        administration_id=administration_id,
+    )
+    if caller is None:
+        return None
+    row = rows.moneybird_entry(caller.administration.pk, int(pk))
+    if row is None:
+        return None
+    body = rows.render_moneybird(row, sales_invoices=grants_sales_invoices(caller.grant))
+    response = json_response(orjson.dumps(body))
+    response["ETag"] = rows.moneybird_tag(row)  # as _answered (common.conditional.tagged)
+    for name, value in (*_DETAIL_HEADERS.items(), *caller.usage.headers().items()):
+        response[name] = value
+    return response
 
 
 class TimeEntryStopView(MoneybirdView):
