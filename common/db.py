@@ -297,11 +297,11 @@ class Prepared:
 
 def checked_by_running(read: Callable[[], _T], using: str = DEFAULT_DB_ALIAS) -> _T:
     """Run `read`, a request's first statement (a read: running it twice is harmless), in
-    place of Django's health check of a connection kept from an earlier request: the check
-    costs a round trip (SELECT 1) before every request's first statement, and the statement
-    finds a broken connection just as well. If it fails and the connection is no longer
-    usable, the connection is closed and `read` runs once more on a new one, as after a failed
-    check; any other failure is raised as it is."""
+    place of Django's health check of a connection kept from an earlier request: the statement
+    finds a broken connection just as well, even one that died without a word, which the
+    check (common.postgresql: no round trip) cannot see. If it fails and the connection is no
+    longer usable, the connection is closed and `read` runs once more on a new one, as after a
+    failed check; any other failure is raised as it is."""
     # Any: django-stubs do not know the health check's attributes (new in Django 4.1).
     wrapper: Any = connections[using]
     if (

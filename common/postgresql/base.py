@@ -3,13 +3,14 @@ as the ENGINE for every postgres:// DATABASE_URL).
 
 CONN_HEALTH_CHECKS keeps a persistent connection from failing the first query of a request after
 the server dropped it (a restart, an idle timeout, pg_terminate_backend). Django checks by
-running `SELECT 1` before each request's first query: one more round trip to the server on every
-API request, a third of a hot read's (the credential, the page, and this). Here the check looks
-at the connection instead: a connection that waits for its next statement has nothing to read
-from the server, so anything readable (the server's goodbye, or the end of the stream) or a socket
-libpq already knows to be broken means it is not usable, and Django reconnects as it would
-after a failed `SELECT 1`. A notice or a parameter change the server sends an idle connection
-also makes it readable: that costs a reconnect, never an error.
+running `SELECT 1` before each request's first query: one more round trip to the server for
+every request that does not begin with an API token's read (which stands in for the check:
+common.db.checked_by_running), i.e. for session JWTs, OAuth2 tokens, the admin and the sign-in
+pages. Here the check looks at the connection instead: a connection that waits for its next
+statement has nothing to read from the server, so anything readable (the server's goodbye, or
+the end of the stream) or a socket libpq already knows to be broken means it is not usable, and
+Django reconnects as it would after a failed `SELECT 1`. A notice or a parameter change the
+server sends an idle connection also makes it readable: that costs a reconnect, never an error.
 """
 
 import select
