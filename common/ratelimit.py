@@ -351,7 +351,9 @@ def _count_on_redis(
             sent.disconnect()
         sent = None  # sent again, on a new connection, when the answer is asked for
 
-    def counts() -> list[int]:
+    taken: list[list[int]] = []
+
+    def answer() -> list[int]:
         if sent is not None:
             try:
                 return answered(sent, _read_reply(sent._sock))
@@ -367,6 +369,12 @@ def _count_on_redis(
             if held is not None:
                 held.disconnect()
             raise
+
+    def counts() -> list[int]:
+        # Read once: a second read would wait for an answer that never comes.
+        if not taken:
+            taken.append(answer())
+        return taken[0]
 
     return counts
 

@@ -2,80 +2,38 @@
 seen before is counted while its record is read, under the buckets it had, and each request
 still counts once, against the right organization."""
 
-from unittest import mock
-
 import pytest
-from django.core.cache import caches
-from django.test import override_settings
 
 from common import ratelimit
 from tests.conftest import Api
 from tests.expensicat_support import ExpensicatApi
 from tests.factories import AdministrationFactory, MembershipFactory, TokenFactory
 
-REDIS_CACHE = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/15",
-    }
-}
 LIMITS = {"credential": "100/60", "organization": "50/60"}
-
-
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5).ping()
-    except Exception:
-        return False
 
 
 @pytest.fixture(params=["redis", "memory"])
 def cache_backend(request, settings):
     settings.RATE_LIMITS = {"moneybird": LIMITS, "expensicat": LIMITS}
-    ratelimit._buckets_seen.clear()
-    if request.param == "memory":
-        yield
-    else:
-        if not _redis_available():
-            pytest.skip("no Redis on 127.0.0.1:6379")
-        with override_settings(CACHES=REDIS_CACHE):
-            caches["default"].clear()
-            yield
-            caches["default"].clear()
-    ratelimit._buckets_seen.clear()
+    if request.param == "redis":
+        request.getfixturevalue("on_redis")
 
 
 @pytest.fixture
-def steps():
-    """The order of counts and credential reads, request by request."""
-    seen: list[str] = []
-    real_begin = ratelimit.begin
-    from administrations.auth import ApiTokenAuthentication
+def steps(counting_steps):
+    return counting_steps
 
-    real_authenticate = ApiTokenAuthentication.authenticate_bearer
 
-    def begin(**kwargs):
-        seen.append("count")
-        return real_begin(**kwargs)
-
-    def authenticate(self, request, secret):
-        seen.append("credential")
-        return real_authenticate(self, request, secret)
-
-    with (
-        mock.patch.object(ratelimit, "begin", begin),
-        mock.patch.object(ApiTokenAuthentication, "authenticate_bearer", authenticate),
-    ):
-        yield seen
+def two_administrations(user) -> tuple:
+    """Two administrations `user` owns."""
+    both = (AdministrationFactory(), AdministrationFactory())
+    for administration in both:
+        MembershipFactory(administration=administration, email=user.email, role="owner")
+    return both
 
 
 def test_a_moneybird_token_is_counted_ahead_per_administration(cache_backend, owner, steps):
-    first = AdministrationFactory()
-    second = AdministrationFactory()
-    for administration in (first, second):
-        MembershipFactory(administration=administration, email=owner.email, role="owner")
+    first, second = two_administrations(owner)
     token = TokenFactory(user=owner, scopes=("time_entries",))
     here, there = Api(first, owner, token), Api(second, owner, token)
     remaining = [
@@ -90,10 +48,7 @@ def test_a_moneybird_token_is_counted_ahead_per_administration(cache_backend, ow
 
 
 def test_expensicat_counts_ahead_per_organization_header(cache_backend, owner, steps):
-    first = AdministrationFactory()
-    second = AdministrationFactory()
-    for administration in (first, second):
-        MembershipFactory(administration=administration, email=owner.email, role="owner")
+    first, second = two_administrations(owner)
     token = TokenFactory(user=owner, scopes=("entries:read",))
     here = ExpensicatApi(owner, token, organization=first)
     there = ExpensicatApi(owner, token, organization=second)
@@ -133,3 +88,14 @@ def test_a_revoked_token_is_refused_and_not_counted_again(cache_backend, adminis
     # The organization's bucket: one request, one counted ahead before the revocation showed,
     # then this one.
     assert other.get("time_entries")["RateLimit-Remaining"] == "47"
+
+
+def test_an_answer_is_read_once_however_often_it_is_asked(on_redis, settings):
+    settings.RATE_LIMITS = {"moneybird": LIMITS, "expensicat": LIMITS}
+    usage = ratelimit.begin(dialect="expensicat", credential="once", organization=None)
+    assert usage().remaining == 99
+    assert usage().remaining == 99  # the same answer, not a wait for another
+    assert (
+        ratelimit.enforce(dialect="expensicat", credential="once", organization=None).remaining
+        == 98
+    )

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from tests.conftest import Api
+from tests.conftest import Api, redis_available
 from tests.factories import TokenFactory, member
 
 
@@ -63,16 +63,7 @@ def test_expensicat_429_in_its_error_shape(owner, administration, settings):
     assert 1 <= int(refused["Retry-After"]) <= 60
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5).ping()
-    except Exception:
-        return False
-
-
-@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
 def test_counters_are_shared_through_redis_across_connections(settings):
     """Two cache connections stand for two server processes: they see one count."""
     from common.ratelimit import Limit, hit
@@ -91,7 +82,7 @@ def test_counters_are_shared_through_redis_across_connections(settings):
     assert (first.remaining, second.remaining) == (9, 8)
 
 
-@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
 def test_counting_survives_a_redis_restart():
     """The counters' connection is kept between requests: when the server drops it, or comes
     back without the script (both happen on a restart), the next count still lands."""
@@ -115,7 +106,7 @@ def test_counting_survives_a_redis_restart():
         caches["default"].clear()
 
 
-@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_available(), reason="no Redis on 127.0.0.1:6379")
 def test_an_error_redis_answers_is_raised_as_redis_py_raises_it_and_not_sent_again():
     """Redis's own error (here a counter key holding a list) is no broken connection: raised as
     redis-py's ResponseError, the command not sent a second time, the connection kept."""

@@ -11,7 +11,6 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from administrations import services
-from administrations.auth import ApiTokenAuthentication
 from administrations.models import Membership
 from common import ratelimit
 from tests.expensicat_support import ExpensicatApi
@@ -205,13 +204,6 @@ def test_another_organizations_token_reaches_nothing(administration, owner, entr
 
 # --- counted ahead: Redis counts while the database reads the credential -----------------------
 
-REDIS_CACHE = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:6379/15",
-    }
-}
-
 
 def seen_key(api: ExpensicatApi) -> tuple[str, str | None]:
     """The key its credential is remembered under once counted (without the organization
@@ -220,53 +212,17 @@ def seen_key(api: ExpensicatApi) -> tuple[str, str | None]:
     return ("expensicat", ratelimit.credential_key(request, ""))
 
 
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=0.5).ping()
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def on_redis():
-    from django.core.cache import caches
-
-    if not _redis_available():
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    with override_settings(CACHES=REDIS_CACHE):
-        caches["default"].clear()
-        ratelimit._buckets_seen.clear()
-        yield
-        caches["default"].clear()
-        ratelimit._buckets_seen.clear()
-
-
 def test_a_credential_seen_before_is_counted_ahead_and_once(
-    administration, owner, entries, answered, on_redis
+    administration, owner, entries, answered, on_redis, counting_steps
 ):
     api = bound_api(owner, administration)
-    steps = []
-    real_begin = ratelimit.begin
-    authentication = ApiTokenAuthentication
-    real_authenticate = authentication.authenticate_bearer
-
-    def begin(**kwargs):
-        steps.append("count")
-        return real_begin(**kwargs)
-
-    def authenticate(self, request, secret):
-        steps.append("credential")
-        return real_authenticate(self, request, secret)
-
-    with (
-        mock.patch.object(ratelimit, "begin", begin),
-        mock.patch.object(authentication, "authenticate_bearer", authenticate),
-    ):
-        remaining = [int(api.get("time-entries")[REMAINING]) for _ in range(3)]
+    remaining = [int(api.get("time-entries")[REMAINING]) for _ in range(3)]
     # The first request's credential is read first; then the count goes out before it.
-    assert steps == ["credential", "count", "count", "credential", "count", "credential"]
+    assert counting_steps == [
+        *("credential", "count"),
+        *("count", "credential"),
+        *("count", "credential"),
+    ]
     assert remaining == [remaining[0], remaining[0] - 1, remaining[0] - 2]
     assert all(result is not None for result in answered)
     assert seen_key(api) in ratelimit._buckets_seen
