@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from common.exceptions import BadRequest, FieldError, Suspended, ValidationFailed
+from common.exceptions import BadRequest, FieldError, NotFound, Suspended, ValidationFailed
 from common.flags import parse_flag
 from common.ids import parse_id, render_id
 from common.limits import TIME_RANGE_MESSAGE, time_in_range
@@ -24,6 +24,15 @@ def query_flag(request: Any, name: str, *, default: bool = False) -> bool:
         raise BadRequest(
             f"{name} does not have a valid value", field=name, code="invalid"
         ) from None
+
+
+def path_id(value: str) -> int:
+    """An id from the URL, in either dialect; anything that cannot be one (past a bigint, say)
+    is not found, like an unknown id."""
+    pk = parse_id(value)
+    if pk is None:
+        raise NotFound("id")
+    return pk
 
 
 def refuse_writes_when_suspended(view: Any, request: Any) -> None:

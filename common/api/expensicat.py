@@ -16,7 +16,6 @@ from common.api import refuse_unknown_method, refuse_writes_when_suspended, reje
 from common.errors import expensicat_exception_handler
 from common.exceptions import BadRequest, FieldError, NotFound, ValidationFailed
 from common.idempotency import IdempotentViewMixin
-from common.ids import parse_id
 from common.ratelimit import RateLimitedViewMixin
 from common.renderers import JSONFirstNegotiation
 from common.tenancy import tenancy
@@ -29,14 +28,6 @@ ID = r"[^/]+"
 
 def expensicat_path(route: str, view: Any, name: str) -> URLPattern:
     return re_path(rf"^api/v1/{route}$", view.as_view(), name=name)
-
-
-def path_id(value: str) -> int:
-    """An id from the URL; anything that cannot be one is not found, like an unknown id."""
-    pk = parse_id(value)
-    if pk is None:
-        raise NotFound("id")
-    return pk
 
 
 def resolve_organization(request: Request) -> Any:

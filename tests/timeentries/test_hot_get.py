@@ -122,6 +122,8 @@ def test_any_other_request_is_the_views(administration, owner, entry, answered):
         (f"time_entries/{entry.pk}?x=1", {}),
         (f"time_entries/{entry.pk}", {"HTTP_ACCEPT": "text/html"}),
         ("time_entries/1", {}),  # unknown: counted by the hot read, answered by the view
+        ("time_entries/9223372036854775808", {}),  # past a bigint
+        (f"time_entries/{'9' * 30}", {}),  # past the route's 19 digits
         (f"time_entries/{foreign.pk}", {}),  # another administration's
     ]
     answered.clear()

@@ -18,14 +18,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from administrations.models import User
-from common.api import ID_PATTERN, YEAR_PATTERN, IdField, TimestampField, validate_input
+from common.api import (
+    ID_PATTERN,
+    YEAR_PATTERN,
+    IdField,
+    TimestampField,
+    path_id,
+    validate_input,
+)
 from common.api.expensicat import (
     ID,
     ORGANIZATION_HEADER,
     ExpensicatView,
     expensicat_path,
     fields_renamed,
-    path_id,
 )
 from common.bulk import (
     ATOMIC,

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from administrations.api.moneybird.users import UserOutput, render_user_row
 from administrations.models import Administration, Project
-from common.api import IdField, TimestampField, synchronization, validate_input
+from common.api import IdField, TimestampField, path_id, synchronization, validate_input
 from common.api.moneybird import ID, MoneybirdView, moneybird_path
 from common.bulk import (
     ATOMIC,
@@ -40,7 +40,7 @@ from common.bulk import (
 from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, tagged
 from common.exceptions import NotFound, ScopeMissing
 from common.hotpath import plain_request, token_caller, view_headers
-from common.ids import render_id
+from common.ids import parse_id, render_id
 from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
@@ -303,7 +303,7 @@ def _rendered(
     request: Request, administration: Administration, entry_id: int | str
 ) -> HttpResponse:
     """The entry as it is now, rendered for this request's token, with its ETag."""
-    return _answered(request, rows.moneybird_entry(administration.pk, int(entry_id)))
+    return _answered(request, rows.moneybird_entry(administration.pk, path_id(entry_id)))
 
 
 def _answered(request: Request, row: tuple | None, *, status: int = 200) -> HttpResponse:
@@ -494,7 +494,8 @@ def hot_get(request: HttpRequest, administration_id: str, pk: str) -> HttpRespon
     (common.middleware.HotReadMiddleware); None hands the request to the view, which then
     answers it as before: another credential, a conditional get, an unknown entry (counted
     here, not again there), any error."""
-    if not plain_request(request, frozenset()):
+    entry_id = parse_id(pk)  # past a bigint: the view's 404 (or the resolver's, past 19 digits)
+    if entry_id is None or not plain_request(request, frozenset()):
         return None
     caller = token_caller(
         request,
@@ -505,7 +506,7 @@ def hot_get(request: HttpRequest, administration_id: str, pk: str) -> HttpRespon
     )
     if caller is None:
         return None
-    row = rows.moneybird_entry(caller.administration.pk, int(pk))
+    row = rows.moneybird_entry(caller.administration.pk, entry_id)
     if row is None:
         return None
     body = rows.render_moneybird(row, sales_invoices=grants_sales_invoices(caller.grant))
