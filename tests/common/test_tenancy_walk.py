@@ -313,9 +313,22 @@ def theirs(db) -> World:
     return World(administration, owner, "theirs-d41c", ids=[administration.pk, owner.pk])
 
 
-def client_for(world: World, **headers: str) -> APIClient:
-    """A client with a token of every scope of both dialects for the world's owner."""
-    token = TokenFactory(user=world.owner, scopes=sorted(KNOWN_SCOPES))
+@pytest.fixture(params=["token", "bound token"])
+def bound(request) -> bool:
+    """Either credential: a token for every administration of its user, or one bound to the
+    user's own, whose plainest reads the hot reads answer (common.middleware.HotReadMiddleware)
+    rather than the views."""
+    return request.param == "bound token"
+
+
+def client_for(world: World, *, bound: bool = False, **headers: str) -> APIClient:
+    """A client with a token of every scope of both dialects for the world's owner; `bound`:
+    bound to the world's administration."""
+    token = TokenFactory(
+        user=world.owner,
+        scopes=sorted(KNOWN_SCOPES),
+        administration=world.administration if bound else None,
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.secret}", **headers)
     return client
@@ -371,10 +384,10 @@ def test_the_walk_finds_the_routes_of_both_dialects():
 
 
 @pytest.mark.parametrize(("route", "method"), cases(ID_ROUTES))
-def test_another_administrations_record_is_not_found(mine, theirs, route, method):
+def test_another_administrations_record_is_not_found(mine, theirs, route, method, bound):
     made = target(route, theirs)
     url = route.url({"administration_id": mine.administration.pk, **made.path})
-    client = client_for(mine)
+    client = client_for(mine, bound=bound)
     before = snapshot()
     response = call(client, method, url, made.bodies.get(method))
     assert_refused(response, route, method, theirs, EXPECTED.get((route.name, method), 404))
@@ -384,10 +397,10 @@ def test_another_administrations_record_is_not_found(mine, theirs, route, method
 @pytest.mark.parametrize(
     ("route", "method"), cases([r for r in ROUTES if "administration_id" in r.parameters])
 )
-def test_another_administration_in_the_path_is_not_found(mine, theirs, route, method):
+def test_another_administration_in_the_path_is_not_found(mine, theirs, route, method, bound):
     made = target(route, theirs) if route.ids else Target({})
     url = route.url({"administration_id": theirs.administration.pk, **made.path})
-    client = client_for(mine)
+    client = client_for(mine, bound=bound)
     before = snapshot()
     response = call(client, method, url, made.bodies.get(method))
     assert_refused(response, route, method, theirs, 404)
@@ -429,11 +442,11 @@ def integer_ids(value: Any, path: str = "") -> list[str]:
 
 
 @pytest.mark.parametrize(("route", "method"), cases(ID_ROUTES))
-def test_the_own_administration_reaches_the_record(mine, route, method):
+def test_the_own_administration_reaches_the_record(mine, route, method, bound):
     """Proves the makers make what the routes address: the walk's 404s mean something."""
     made = target(route, mine)
     url = route.url({"administration_id": mine.administration.pk, **made.path})
-    response = call(client_for(mine), method, url, made.bodies.get(method))
+    response = call(client_for(mine, bound=bound), method, url, made.bodies.get(method))
     expected = OWN_STATUS_BY_ROUTE.get((route.name, method), OWN_STATUS.get(method, 200))
     assert response.status_code == expected, (response.status_code, response.content)
     if response.content:
