@@ -52,10 +52,13 @@ def _any_case(word: str) -> str:
 
 
 # The flag vocabulary of common.flags (empty: the default) in a query string, and in a body,
-# where a JSON true, false, 0 or 1 is a flag too: what atomic_flag takes.
+# where a JSON true, false, 0 or 1 is a flag too and null the default: what atomic_flag takes.
 _FLAG_WORDS = "|".join(_any_case(word) for word in sorted(TRUE | FALSE))
 FLAG_TEXT = {"type": "string", "pattern": rf"^\s*(?:{_FLAG_WORDS})?\s*$"}
-FLAG_BODY = {"oneOf": [{"type": "boolean"}, FLAG_TEXT, {"type": "integer", "enum": [0, 1]}]}
+FLAG_BODY = {
+    "oneOf": [{"type": "boolean"}, FLAG_TEXT, {"type": "integer", "enum": [0, 1]}],
+    "nullable": True,
+}
 
 # The OpenAPI parameters every bulk endpoint takes.
 ATOMIC = OpenApiParameter(

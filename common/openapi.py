@@ -509,8 +509,11 @@ def body_rules(
     }
 
 
+# What str.strip() takes away (and so DRF's CharField), spelled out: a pattern's `\s` is
+# ECMAScript's, which leaves out the separators U+001C-U+001F and U+0085 and adds U+FEFF.
+WHITE_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Some character other than white space or NUL, and no NUL anywhere.
-NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
+NOT_BLANK = rf"^[^\x00]*[^\x00{WHITE_SPACE}][^\x00]*$"
 NO_NUL = r"^[^\x00]*$"
 
 
