@@ -273,6 +273,14 @@ def id_parameter(name: str, what: str) -> OpenApiParameter:
     )
 
 
+# Query parameter formats of our own: a grammar (a cursor the server made, a filter string) that
+# no JSON Schema keyword states, which admits the empty value and says what it means.
+CURSOR_FORMAT = "cursor"
+TIME_ENTRIES_FILTER_FORMAT = "moneybird-time-entries-filter"
+CONTACTS_FILTER_FORMAT = "moneybird-contacts-filter"
+GRAMMAR_FORMATS = frozenset((CURSOR_FORMAT, TIME_ENTRIES_FILTER_FORMAT, CONTACTS_FILTER_FORMAT))
+
+
 def whole_number(minimum: int, maximum: int) -> dict[str, Any]:
     """An integer parameter's schema with the bounds the server enforces."""
     return {"type": "integer", "minimum": minimum, "maximum": maximum}
@@ -325,7 +333,10 @@ def moneybird_filter(
     """The `filter` parameter: a `pattern` when a regular expression says every valid filter,
     else a `format` of its own naming the grammar (dates, ranges and references a pattern
     cannot check); an unknown filter is a 400."""
-    grammar = "Terms `key:value` joined by commas; several values of a key joined by `|`."
+    grammar = (
+        "Terms `key:value` joined by commas; several values of a key joined by `|`; empty is "
+        "the same as none."
+    )
     schema: dict[str, Any] = {"type": "string"}
     if pattern is not None:
         schema["pattern"] = pattern
@@ -341,7 +352,7 @@ EXPENSICAT_PAGING = [
     # pattern can say; a made-up one is a 400.
     OpenApiParameter(
         "cursor",
-        {"type": "string", "format": "cursor", "maxLength": CURSOR_MAX_LENGTH},
+        {"type": "string", "format": CURSOR_FORMAT, "maxLength": CURSOR_MAX_LENGTH},
         description="`meta.next_cursor` of the previous page; opaque. Empty means the first page.",
     ),
     OpenApiParameter(
@@ -539,8 +550,9 @@ def _without_nul(schema: Any) -> None:
 
 def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Postprocessing hook (settings.SPECTACULAR_SETTINGS): a string query parameter or body
-    field takes no NUL character, body_rules() apply to the request components (`<name>Request`,
-    and `Patched<name>Request` for PATCH), and a body with required attributes is required."""
+    field takes no NUL character, a query parameter may be empty, body_rules() apply to the
+    request components (`<name>Request`, and `Patched<name>Request` for PATCH), and a body with
+    required attributes is required."""
     schemas = result.get("components", {}).get("schemas", {})
     for name, rules in _BODY_RULES.items():
         for component, partial in ((f"{name}Request", False), (f"Patched{name}Request", True)):
@@ -583,6 +595,12 @@ def enforced_body_rules(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]
                 # common.api.reject_null_characters: PostgreSQL takes no NUL in a string.
                 if parameter["in"] == "query":
                     _without_nul(parameter.get("schema"))
+                    # Both dialects read `?name=` as if the parameter were left out (Django's
+                    # forms and django-filter do, and every parser here follows them), which
+                    # only an optional parameter may be. A grammar of our own says it itself.
+                    own = parameter.get("schema", {}).get("format") in GRAMMAR_FORMATS
+                    if not parameter.get("required") and not own:
+                        parameter["allowEmptyValue"] = True
             body = operation.get("requestBody", {})
             for media in body.get("content", {}).values():
                 ref = media.get("schema", {}).get("$ref", "")
@@ -599,6 +617,6 @@ def comma_separated(item: str) -> str:
 
 
 # A feed's cursor (notes.feed.Position): only one the server handed out, or none, is valid.
-FEED_CURSOR = {"type": "string", "format": "cursor"}
+FEED_CURSOR = {"type": "string", "format": CURSOR_FORMAT}
 # An action name, as the feeds' `action` filter takes it (notes.api.moneybird_events).
 ACTION_NAME = r"[a-z][a-z0-9_]{0,63}"

@@ -212,7 +212,8 @@ SPECTACULAR_SETTINGS = {
         "administrations, contacts, projects, users, time entries and notes) and Expensicat's "
         "(/api/v1, organization, members, customers, projects and time entries). Every call "
         "takes `Authorization: Bearer <credential>`: an API token, a session JWT from "
-        "/api/auth/token or an OAuth2 access token. Each dialect answers errors in its own shape."
+        "/api/auth/token or an OAuth2 access token. Each dialect answers errors in its own shape. "
+        "An empty query parameter (`?time_zone=`) is the same as leaving it out."
     ),
     "VERSION": "1.0.0",
     # Only the two API dialects; sign-in and OAuth2 are form and redirect flows, not JSON APIs.

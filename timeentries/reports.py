@@ -131,6 +131,11 @@ def time_zone_schema() -> dict[str, Any]:
     return {"type": "string", "enum": sorted(_known_zones())}
 
 
+def week_start_schema() -> dict[str, Any]:
+    """What parse_week_start takes, for the OpenAPI."""
+    return {"type": "string", "enum": list(WEEK_STARTS)}
+
+
 def parse_time_zone(name: str | None, *, default: ZoneInfo, field: str = "time_zone") -> ZoneInfo:
     """An IANA zone name, or `default` when none is given."""
     if name is None or name == "":

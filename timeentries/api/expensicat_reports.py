@@ -20,6 +20,7 @@ from timeentries.reports import (
     parse_week_start,
     time_entry_report,
     time_zone_schema,
+    week_start_schema,
 )
 
 # Expensicat calls contacts customers.
@@ -77,9 +78,7 @@ class ReportSummaryView(TimeEntryView):
                 description='"me" or a member\'s id (owners and admins only).',
             ),
             OpenApiParameter("q", str, description="Text the description contains."),
-            OpenApiParameter(
-                "week_start", str, enum=["monday", "sunday"], description="Default monday."
-            ),
+            OpenApiParameter("week_start", week_start_schema(), description="Default monday."),
             OpenApiParameter(
                 "time_zone",
                 time_zone_schema(),

@@ -45,6 +45,7 @@ from common.limits import DESCRIPTION_MAX_LENGTH, too_long_message
 from common.openapi import (
     MONEYBIRD_PAGING,
     NO_CONTENT,
+    TIME_ENTRIES_FILTER_FORMAT,
     body_rules,
     id_parameter,
     moneybird_filter,
@@ -396,7 +397,7 @@ class TimeEntryListView(MoneybirdView):
                 "include_nil_contacts, include_active, project_id, user_id, day. Without a "
                 "filter: period:this_year,state:all and no running entries; a filter given "
                 "replaces these defaults.",
-                format="moneybird-time-entries-filter",
+                format=TIME_ENTRIES_FILTER_FORMAT,
             ),
             OpenApiParameter("query", str, description="Text the description contains."),
             *MONEYBIRD_PAGING,
@@ -570,7 +571,7 @@ class TimeEntrySynchronizationView(MoneybirdView):
             moneybird_filter(
                 "Optional, with the keys of the time entries list; without it every entry, "
                 "running ones included (not the list's default of this year).",
-                format="moneybird-time-entries-filter",
+                format=TIME_ENTRIES_FILTER_FORMAT,
             )
         ],
         responses=moneybird_responses({200: synchronization.VERSIONS}, 400, 404),

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api.moneybird import ID, MoneybirdView
-from common.openapi import moneybird_filter, moneybird_responses
+from common.openapi import TIME_ENTRIES_FILTER_FORMAT, moneybird_filter, moneybird_responses
 from common.renderers import JSONRenderer
 from timeentries.api.moneybird import listed_entries
 from timeentries.api.report_schema import report_output
@@ -28,6 +28,7 @@ from timeentries.reports import (
     report_csv,
     time_entry_report,
     time_zone_schema,
+    week_start_schema,
 )
 
 
@@ -56,7 +57,7 @@ REPORT_PARAMETERS = [
     moneybird_filter(
         "The list's keys and defaults (GET time_entries): without a filter, this year's entries "
         "and no running ones. Periods and days are read in `time_zone`.",
-        format="moneybird-time-entries-filter",
+        format=TIME_ENTRIES_FILTER_FORMAT,
     ),
     OpenApiParameter("query", str, description="Text the description contains."),
     OpenApiParameter(
@@ -64,7 +65,12 @@ REPORT_PARAMETERS = [
         group_by_schema(GROUPINGS),
         description=f"One or two of {', '.join(GROUPINGS)}, comma-separated (project,week).",
     ),
-    OpenApiParameter("week_start", str, enum=["monday", "sunday"], description="Default monday."),
+    OpenApiParameter("week_start", week_start_schema(), description="Default monday."),
+    OpenApiParameter(
+        "format",
+        {"type": "string", "enum": ["csv", "json"]},
+        description="Wins over the Accept header, as the `.csv` suffix does.",
+    ),
     OpenApiParameter(
         "time_zone",
         time_zone_schema(),

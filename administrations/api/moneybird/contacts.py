@@ -46,6 +46,7 @@ from common.conditional import IF_MATCH, IF_NONE_MATCH, if_match, record_tag, ta
 from common.db import deferred_page
 from common.exceptions import NotFound
 from common.openapi import (
+    CONTACTS_FILTER_FORMAT,
     FALSE_SCHEMA,
     MONEYBIRD_PAGING,
     NO_CONTENT,
@@ -409,7 +410,7 @@ CONTACT_FILTER = moneybird_filter(
     "invoice_workflow_id and estimate_workflow_id (there are no workflows here: these select "
     "nothing). No defaults.",
     # Times and names a pattern cannot check (administrations.filtersets.ContactFilterSet).
-    format="moneybird-contacts-filter",
+    format=CONTACTS_FILTER_FORMAT,
 )
 
 
