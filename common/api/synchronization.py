@@ -11,7 +11,6 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from common.api import IdField
 from common.exceptions import BadRequest
 from common.ids import parse_id
 
@@ -28,8 +27,17 @@ VERSIONS = inline_serializer(
 )
 IDS = inline_serializer(
     "MoneybirdIds",
-    # None or [] is a 400 (requested_ids).
-    {"ids": serializers.ListField(child=IdField(), min_length=1, max_length=SYNC_MAX)},
+    # None or [] is a 400 (requested_ids). Anything goes in the list: what is no id of a
+    # record here is skipped (found by fuzzing: a schema of ids only refused what is answered).
+    {
+        "ids": serializers.ListField(
+            child=serializers.JSONField(),
+            min_length=1,
+            max_length=SYNC_MAX,
+            help_text="Record ids (numbers or strings of digits); values that are no id of a "
+            "record here are skipped.",
+        )
+    },
 )
 
 

@@ -392,6 +392,8 @@ STATE_RULES = {
     "not_in_future": "cannot be in the future",
     # A 400 in Moneybird (its `symbolic` code): archiving an archived contact.
     "can_not_be_archived": "Contact can not be archived",
+    # An Idempotency-Key a scenario drew twice, for two different requests.
+    "reused": "was already used for another request (method, path or body)",
     # A 400 in Expensicat (matched by its message): a range of days that ends before it starts.
     "end_before_start": "end_date: must not be before start_date",
 }
