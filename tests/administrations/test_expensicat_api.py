@@ -1,12 +1,14 @@
 """Expensicat's /api/v1 projects, customers, organizations/current and members over HTTP, and
 how a request finds its organization (credential, only membership, X-Organization-Id)."""
 
+import re
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from administrations import services
 from administrations.models import Contact, Project
@@ -615,3 +617,16 @@ def test_a_projects_customer_inside_a_time_entry_stays_visible_with_entries_read
     assert entry["project"]["customer"] == {"id": str(customer.pk), "name": customer.company_name}
     project_body = client.get(f"/api/v1/projects/{project.pk}").json()["data"]
     assert project_body["customer"]["id"] == str(customer.pk)
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_hourly_rate_clears_it_as_the_schema_says(ec, project, blank):
+    # Found by fuzzing: DRF reads a blank decimal as null, which the schema refused.
+    response = ec.patch(f"projects/{project.pk}", {"hourly_rate": blank})
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["hourly_rate"] is None
+    schema = APIClient().get("/api/schema/expensicat/", {"format": "json"}).json()
+    rate = schema["components"]["schemas"]["PatchedExpensicatProjectInputRequest"]
+    pattern = rate["properties"]["hourly_rate"]["oneOf"][0]["pattern"]
+    assert re.search(pattern, blank) and re.search(pattern, " 12.50 ")
+    assert not re.search(pattern, "12.5x")

@@ -209,3 +209,19 @@ def test_not_blank_is_what_str_strip_leaves_something_of():
     for text in ("a", " a ", "\ufeff", "\x1c\x1ca", "é"):
         assert text.strip() and re.search(NOT_BLANK, text), text
     assert not re.search(NOT_BLANK, "a\x00")
+
+
+def test_every_write_documents_what_its_idempotency_key_can_answer(schema):
+    # Found by fuzzing: a DELETE without a 422 of its own answered one for a reused key.
+    writes = [
+        (path, verb, operation)
+        for path, item in schema["paths"].items()
+        for verb, operation in item.items()
+        if verb in ("post", "put", "patch", "delete")
+    ]
+    assert len(writes) > 30
+    for path, verb, operation in writes:
+        responses = operation["responses"]
+        assert {"400", "409", "422"} <= set(responses), (verb, path)
+        unprocessable = "MoneybirdValidationError" if "/api/v2/" in path else "ExpensicatError"
+        assert _ref(responses["422"]) == unprocessable, (verb, path)
