@@ -487,6 +487,7 @@ class TimeEntryDetailView(MoneybirdView):
 
 
 _DETAIL_HEADERS = view_headers(TimeEntryDetailView)
+_NO_PARAMS: frozenset[str] = frozenset()
 
 
 def hot_get(request: HttpRequest, administration_id: str, pk: str) -> HttpResponse | None:
@@ -496,7 +497,7 @@ def hot_get(request: HttpRequest, administration_id: str, pk: str) -> HttpRespon
     answers it as before: another credential, a conditional get, an unknown entry (counted
     here, not again there), any error."""
     entry_id = parse_id(pk)  # past a bigint: the view's 404 (or the resolver's, past 19 digits)
-    if entry_id is None or not plain_request(request, frozenset()):
+    if entry_id is None or not plain_request(request, _NO_PARAMS):
         return None
     caller = token_caller(
         request,
