@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import count
 from typing import Any
 
@@ -26,6 +27,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from administrations import services
@@ -148,9 +150,16 @@ class World:
             )
         )
 
-    def entry(self, *, running: bool = False) -> Any:
+    def entry(self, *, running: bool = False, of_today: bool = False) -> Any:
         project = self.project()
         values: dict[str, Any] = {"ended_at": None} if running else {}
+        if of_today:
+            # Only an entry of today in the administration's zone resumes: the factory's
+            # two hours ago is yesterday there between midnight and two.
+            now = timezone.now().replace(second=0, microsecond=0)
+            midnight = now.astimezone(self.administration.tz).replace(hour=0, minute=0)
+            values["started_at"] = max(midnight, now - timedelta(hours=2))
+            values["ended_at"] = values["started_at"] + timedelta(hours=1)
         return self.keep(
             TimeEntryFactory(
                 administration=self.administration,
@@ -226,7 +235,7 @@ RECORDS: dict[str, Callable[[World], Target]] = {
         _same_for_patch_and_put({"time_entry": {"description": "Changed"}}),
     ),
     "mb-time-entry-stop": lambda w: Target({"pk": w.entry(running=True).pk}),
-    "mb-time-entry-resume": lambda w: Target({"pk": w.entry().pk}),
+    "mb-time-entry-resume": lambda w: Target({"pk": w.entry(of_today=True).pk}),
     "mb-time-entry-notes": lambda w: Target(
         {"time_entry_id": w.entry().pk}, {"post": {"note": {"note": "Hello"}}}
     ),
